@@ -1,0 +1,102 @@
+# anon: build, test, demo, bench, install.  Every dependency comes through pkg-config.
+#
+#   make            build bin/anon-* (missing Debian packages are installed when root)
+#   make check      unit tests and bats tests (SANITIZE=1 for ASan + UBSan)
+#   make demo       run the main job on the bundled sample
+#   make bench      the 1M-row benchmarks (not part of check)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/anon
+
+PKGS    := openssl libpcre2-8 jansson sqlite3 libpq
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -DANON_DATADIR='"$(DATADIR)"' \
+	     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=address,undefined
+BUILD      := build/san
+else
+BUILD      := build/opt
+endif
+
+TOOLS    := $(patsubst %/,%,$(wildcard anon-*/))
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_A    := $(BUILD)/libanon.a
+BINS     := $(TOOLS:%=bin/%)
+# t/unit/<tool>_*.c tests link with lib and the tool's own files except main.c;
+# t/unit/lib_*.c with lib alone.
+UNIT_SRC := $(wildcard t/unit/*_*.c)
+UNITS    := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
+HEADERS  := $(wildcard lib/*.h) $(wildcard anon-*/*.h) $(wildcard t/unit/*.h)
+
+.PHONY: all deps check demo bench install clean lint units
+all: deps $(BINS) $(UNITS)
+
+deps:
+	@sh tools/deps.sh build
+
+# Binaries are copied to bin/ from the current build flavour so tests use what was just built.
+bin/%: $(BUILD)/bin/% | bin
+	@cp $< $@
+bin:
+	@mkdir -p bin
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+.SECONDEXPANSION:
+tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c))
+tool_lib_objs = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
+
+$(BUILD)/bin/%: $$(call tool_objs,%) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(call tool_objs,$*) $(LIB_A) $(LIBS)
+
+unit_tool = $(patsubst lib,,$(firstword $(subst _, ,$(1))))
+unit_objs = $(if $(call unit_tool,$(1)),$(call tool_lib_objs,anon-$(call unit_tool,$(1))))
+
+$(BUILD)/t/%: $(BUILD)/t/unit/%.o $$(call unit_objs,%) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LIBS) $(shell pkg-config --libs libcsv 2>/dev/null || echo -lcsv)
+
+units: $(UNITS)
+
+check: all
+	@sh tools/deps.sh check
+	@BUILD=$(BUILD) sh t/run-tests
+
+demo: all
+	@sh demo/demo.sh
+
+bench: all
+	@sh tools/deps.sh bench
+	@sh bench/run.sh
+
+lint:
+	mandoc -Tlint -Wwarning man/man*/*.[0-9]
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 man/man1/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/man7/*.7 $(DESTDIR)$(MANDIR)/man7
+	if [ -d data ]; then cp -R data/. $(DESTDIR)$(DATADIR)/; fi
+
+clean:
+	rm -rf build bin

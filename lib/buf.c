@@ -1,0 +1,47 @@
+/* buf.c: growable byte buffers; an allocation failure ends the tool with exit 70. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "anon.h"
+
+void anon_buf_reserve(struct anon_buf *b, size_t extra)
+{
+	size_t need = b->len + extra;
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	unsigned char *p = realloc(b->p, cap);
+	if (!p)
+		anon_die(EX_SOFTWARE, "out of memory");
+	b->p = p;
+	b->cap = cap;
+}
+
+void anon_buf_add(struct anon_buf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	anon_buf_reserve(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+void anon_buf_addc(struct anon_buf *b, unsigned char c)
+{
+	anon_buf_reserve(b, 1);
+	b->p[b->len++] = c;
+}
+
+void anon_buf_addstr(struct anon_buf *b, const char *s)
+{
+	anon_buf_add(b, s, strlen(s));
+}
+
+void anon_buf_free(struct anon_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
