@@ -1,0 +1,103 @@
+/* mask.h: anon-mask's rules (rules.c) and deterministic fakes (fake.c), shared by main.c
+ * and the unit tests. */
+#ifndef ANON_MASK_H
+#define ANON_MASK_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <openssl/evp.h>
+
+#include "anon.h"
+
+/* ---- fakes (fake.c) ------------------------------------------------------------------------ */
+enum fake_kind {
+	FAKE_FIRST_NAME, FAKE_LAST_NAME, FAKE_FULL_NAME, FAKE_EMAIL, FAKE_CITY, FAKE_COMPANY,
+	FAKE_STREET,
+};
+
+/* Dictionaries, each a file data/fake/<name>.txt: one entry a line, '#' lines are comments. */
+enum fake_dict_id { DICT_FIRST_NAME, DICT_LAST_NAME, DICT_CITY, DICT_COMPANY, DICT_STREET,
+	FAKE_NDICTS };
+
+struct fake_dict {
+	char *text;                 /* the file, lines NUL-terminated in place */
+	const char **entries;
+	size_t n;
+	unsigned char sha256[32];   /* of the file as installed, for the audit record */
+};
+
+struct fake_ctx {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *hmac;          /* keyed once; re-initialised per value */
+	EVP_MD *sha256;             /* for the dictionaries' fingerprints */
+	struct fake_dict dicts[FAKE_NDICTS];
+	bool keyed;
+};
+
+bool anon_fake_kind_parse(const char *name, enum fake_kind *kind);
+/* Bit (1 << enum fake_dict_id) for each dictionary a kind draws from. */
+unsigned anon_fake_dicts_needed(enum fake_kind kind);
+const char *anon_fake_dict_name(enum fake_dict_id id);
+/* Directory holding fake/: env ANON_DATADIR, then ../data beside the executable (a source
+ * tree), then the compiled-in ANON_DATADIR.  NULL when none has fake/. */
+const char *anon_fake_datadir(void);
+/* Load dictionary `id` from dir/fake/<name>.txt; 0, or -1 with a message in err. */
+int anon_fake_dict_load(struct fake_ctx *fc, enum fake_dict_id id, const char *dir,
+			char *err, size_t errlen);
+/* Key the HMAC (the caller wipes its copy of the key). 0, or -1 on an OpenSSL failure. */
+int anon_fake_key(struct fake_ctx *fc, const unsigned char *key, size_t len);
+/* Append the fake of value p[0..n) to out. */
+void anon_fake_make(struct fake_ctx *fc, enum fake_kind kind, const unsigned char *p, size_t n,
+		    struct anon_buf *out);
+void anon_fake_free(struct fake_ctx *fc);
+
+/* ---- rules (rules.c) ----------------------------------------------------------------------- */
+enum mask_kind {
+	MASK_REDACT, MASK_NULL, MASK_CONST, MASK_LABEL, MASK_FIRST, MASK_LAST, MASK_PARTIAL,
+	MASK_EMAIL, MASK_PHONE, MASK_CARD, MASK_REGEX, MASK_KEEP, MASK_FAKE,
+};
+
+enum mask_mismatch { MISMATCH_MASK, MISMATCH_KEEP, MISMATCH_NULL };
+
+/* Options shared by every rule of a run. */
+struct mask_opts {
+	unsigned char mask_char[4];
+	size_t mask_len;
+	long fixed_length;          /* -1: a masked run keeps its length in code points */
+	enum mask_mismatch on_mismatch;
+};
+
+struct mask_span {
+	size_t start, end;
+};
+
+struct mask_rule {
+	enum mask_kind kind;
+	char *text;                 /* redact, const, label */
+	size_t text_len;
+	size_t keep_first, keep_last; /* first, last, partial */
+	bool tld;                   /* email:tld */
+	bool bin;                   /* card:bin */
+	pcre2_code *re;             /* regex, keep */
+	pcre2_match_data *md;
+	struct mask_span *spans;    /* room for one match's capture groups */
+	uint32_t ncaps;
+	enum fake_kind fake;
+	struct fake_ctx *fake_ctx;  /* set by the caller before apply */
+	uint64_t mismatched;
+};
+
+void anon_mask_opts_init(struct mask_opts *o);
+/* Parse RULE (NULL: redact) for the column named spec.  0, or -1 with a message in err
+ * (for a bad pattern: PCRE2's message and offset, never the pattern). */
+int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec,
+			 char *err, size_t errlen);
+void anon_mask_rule_free(struct mask_rule *r);
+/* Compile a PCRE2 pattern (UTF, JIT when available); NULL with a message in err. */
+pcre2_code *anon_mask_compile(const char *pattern, uint32_t flags, char *err, size_t errlen);
+/* Mask one non-NULL field; out's bytes live in scratch (or in the rule). */
+enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
+				 const struct anon_field *in, struct anon_field *out,
+				 struct anon_buf *scratch, const char **errmsg);
+
+#endif

@@ -1,0 +1,574 @@
+/* rules.c: anon-mask's rule grammar and the masking itself.  Lengths are counted in UTF-8
+ * code points; output is written into the scratch buffer lib hands us, so no value costs
+ * an allocation once the buffer has grown. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mask.h"
+
+void anon_mask_opts_init(struct mask_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mask_char[0] = '*';
+	o->mask_len = 1;
+	o->fixed_length = -1;
+	o->on_mismatch = MISMATCH_MASK;
+}
+
+/* ---- output: kept bytes and masked runs ----------------------------------------------------
+ * Masked code points are only counted until something is kept, so that --fixed-length can
+ * write each masked run as exactly N mask characters. */
+struct masker {
+	struct anon_buf *b;
+	const struct mask_opts *o;
+	size_t pending;
+};
+
+static void mask_flush(struct masker *m)
+{
+	if (m->pending == 0)
+		return;
+	size_t n = m->o->fixed_length >= 0 ? (size_t)m->o->fixed_length : m->pending;
+	size_t ml = m->o->mask_len;
+	anon_buf_reserve(m->b, n * ml);
+	unsigned char *w = m->b->p + m->b->len;
+	if (ml == 1) {
+		memset(w, m->o->mask_char[0], n);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			memcpy(w + i * ml, m->o->mask_char, ml);
+	}
+	m->b->len += n * ml;
+	m->pending = 0;
+}
+
+static void mask_keep(struct masker *m, const unsigned char *p, size_t n)
+{
+	if (n == 0)
+		return;
+	mask_flush(m);
+	anon_buf_add(m->b, p, n);
+}
+
+static void mask_hide(struct masker *m, const unsigned char *p, size_t n)
+{
+	m->pending += anon_utf8_count(p, n);
+}
+
+/* ---- rule parsing -------------------------------------------------------------------------- */
+static int parse_count(const char *s, size_t *out)
+{
+	uint64_t v;
+	if (!anon_parse_uint64(s, &v) || v > 1000000)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+pcre2_code *anon_mask_compile(const char *pattern, uint32_t flags, char *err, size_t errlen)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+				       PCRE2_UTF | flags, &code, &off, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(err, errlen, "bad pattern at offset %zu: %s", (size_t)off, (char *)msg);
+		return NULL;
+	}
+	/* Without JIT support the interpreter still works, only slower. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+static int parse_pattern(struct mask_rule *r, const char *pattern, char *err, size_t errlen)
+{
+	if (*pattern == '\0') {
+		snprintf(err, errlen, "empty pattern");
+		return -1;
+	}
+	if (!(r->re = anon_mask_compile(pattern, 0, err, errlen)))
+		return -1;
+	if (!(r->md = pcre2_match_data_create_from_pattern(r->re, NULL)))
+		anon_die(EX_SOFTWARE, "out of memory");
+	pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &r->ncaps);
+	if (r->ncaps && !(r->spans = calloc(r->ncaps, sizeof(*r->spans))))
+		anon_die(EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+static void set_text(struct mask_rule *r, const char *s, size_t n)
+{
+	if (!(r->text = malloc(n + 1)))
+		anon_die(EX_SOFTWARE, "out of memory");
+	memcpy(r->text, s, n);
+	r->text[n] = '\0';
+	r->text_len = n;
+}
+
+/* <EMAIL> for "email", "users.email" or "public.users.email". */
+static void set_label(struct mask_rule *r, const char *spec)
+{
+	const char *name = strrchr(spec, '.');
+	name = name ? name + 1 : spec;
+	size_t n = strlen(name);
+	if (!(r->text = malloc(n + 3)))
+		anon_die(EX_SOFTWARE, "out of memory");
+	r->text[0] = '<';
+	for (size_t i = 0; i < n; i++)
+		r->text[i + 1] = (char)toupper((unsigned char)name[i]);
+	r->text[n + 1] = '>';
+	r->text[n + 2] = '\0';
+	r->text_len = n + 2;
+}
+
+int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec,
+			 char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	if (!rule)
+		rule = "redact";
+	const char *colon = strchr(rule, ':');
+	size_t nlen = colon ? (size_t)(colon - rule) : strlen(rule);
+	const char *arg = colon ? colon + 1 : NULL;
+#define IS(s) (nlen == sizeof(s) - 1 && memcmp(rule, s, nlen) == 0)
+	if (IS("redact")) {
+		r->kind = MASK_REDACT;
+		set_text(r, arg ? arg : "***", strlen(arg ? arg : "***"));
+		return 0;
+	}
+	if (IS("const")) {
+		if (!arg) {
+			snprintf(err, errlen, "const needs a text: const:TEXT");
+			return -1;
+		}
+		r->kind = MASK_CONST;
+		set_text(r, arg, strlen(arg));
+		return 0;
+	}
+	if (IS("regex") || IS("keep")) {
+		r->kind = IS("regex") ? MASK_REGEX : MASK_KEEP;
+		if (!arg) {
+			snprintf(err, errlen, "%s needs a pattern", IS("regex") ? "regex" : "keep");
+			return -1;
+		}
+		return parse_pattern(r, arg, err, errlen);
+	}
+	if (IS("null") || IS("label") || IS("phone")) {
+		if (arg) {
+			snprintf(err, errlen, "rule %.*s takes no argument", (int)nlen, rule);
+			return -1;
+		}
+		if (IS("null")) {
+			r->kind = MASK_NULL;
+		} else if (IS("label")) {
+			r->kind = MASK_LABEL;
+			set_label(r, spec);
+		} else {
+			r->kind = MASK_PHONE;
+		}
+		return 0;
+	}
+	if (IS("first") || IS("last")) {
+		size_t *n = IS("first") ? &r->keep_first : &r->keep_last;
+		r->kind = IS("first") ? MASK_FIRST : MASK_LAST;
+		if (!arg || parse_count(arg, n) < 0) {
+			snprintf(err, errlen, "%s needs a count: %s:N", IS("first") ? "first" : "last",
+				 IS("first") ? "first" : "last");
+			return -1;
+		}
+		return 0;
+	}
+	if (IS("partial")) {
+		r->kind = MASK_PARTIAL;
+		const char *comma = arg ? strchr(arg, ',') : NULL;
+		char f[32];
+		if (!comma || (size_t)(comma - arg) >= sizeof(f))
+			goto bad_partial;
+		memcpy(f, arg, (size_t)(comma - arg));
+		f[comma - arg] = '\0';
+		if (parse_count(f, &r->keep_first) < 0 || parse_count(comma + 1, &r->keep_last) < 0)
+			goto bad_partial;
+		return 0;
+bad_partial:
+		snprintf(err, errlen, "partial needs two counts: partial:FIRST,LAST");
+		return -1;
+	}
+	if (IS("email")) {
+		r->kind = MASK_EMAIL;
+		if (arg && strcmp(arg, "tld") == 0) {
+			r->tld = true;
+		} else if (arg && strcmp(arg, "domain") != 0) {
+			snprintf(err, errlen, "email keeps the domain or the tld: email[:domain|tld]");
+			return -1;
+		}
+		return 0;
+	}
+	if (IS("card")) {
+		r->kind = MASK_CARD;
+		if (arg && strcmp(arg, "bin") == 0) {
+			r->bin = true;
+		} else if (arg) {
+			snprintf(err, errlen, "card takes only :bin");
+			return -1;
+		}
+		return 0;
+	}
+	if (IS("fake")) {
+		r->kind = MASK_FAKE;
+		if (!arg || !anon_fake_kind_parse(arg, &r->fake)) {
+			snprintf(err, errlen, "fake needs a kind: first_name, last_name, full_name, "
+				 "email, city, company, street");
+			return -1;
+		}
+		return 0;
+	}
+#undef IS
+	snprintf(err, errlen, "unknown rule \"%.*s\"", (int)nlen, rule);
+	return -1;
+}
+
+void anon_mask_rule_free(struct mask_rule *r)
+{
+	free(r->text);
+	free(r->spans);
+	pcre2_match_data_free(r->md);
+	pcre2_code_free(r->re);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- the rules ---------------------------------------------------------------------------
+ * Each returns false when the value does not fit it (nothing written yet that matters: the
+ * caller rewinds the buffer). */
+
+/* Byte offset after the first k code points of valid UTF-8 s[0..n). */
+static size_t utf8_skip(const unsigned char *s, size_t n, size_t k)
+{
+	size_t i = 0;
+	while (k > 0 && i < n) {
+		i++;
+		while (i < n && (s[i] & 0xc0) == 0x80)
+			i++;
+		k--;
+	}
+	return i;
+}
+
+/* Byte offset where the last k code points of valid UTF-8 s[0..n) begin. */
+static size_t utf8_skip_back(const unsigned char *s, size_t n, size_t k)
+{
+	size_t i = n;
+	while (k > 0 && i > 0) {
+		i--;
+		while (i > 0 && (s[i] & 0xc0) == 0x80)
+			i--;
+		k--;
+	}
+	return i;
+}
+
+/* Keep the first f and last l code points; a value with nothing left to mask does not fit,
+ * since keeping all of it would show it whole. */
+static bool rule_partial(struct masker *m, const unsigned char *p, size_t n, size_t f, size_t l)
+{
+	if (anon_utf8_count(p, n) <= f + l)
+		return false;
+	size_t head = utf8_skip(p, n, f), tail = utf8_skip_back(p, n, l);
+	mask_keep(m, p, head);
+	mask_hide(m, p + head, tail - head);
+	mask_keep(m, p + tail, n - tail);
+	return true;
+}
+
+static bool rule_email(struct masker *m, const unsigned char *p, size_t n, bool tld)
+{
+	const unsigned char *at = memrchr(p, '@', n);
+	if (!at || at == p || at == p + n - 1)
+		return false;
+	const unsigned char *dom = at + 1;
+	size_t dlen = n - (size_t)(dom - p);
+	if (!tld) {
+		mask_hide(m, p, (size_t)(at - p));
+		mask_keep(m, at, n - (size_t)(at - p));
+		return true;
+	}
+	const unsigned char *dot = memrchr(dom, '.', dlen);
+	if (!dot || dot == dom || dot == p + n - 1)
+		return false;
+	mask_hide(m, p, (size_t)(at - p));
+	mask_keep(m, at, 1);
+	mask_hide(m, dom, (size_t)(dot - dom));
+	mask_keep(m, dot, n - (size_t)(dot - p));
+	return true;
+}
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Digits in an E.164 country code starting with digits d[0], d[1] (ITU-T E.164 assignments:
+ * 1 and 7 are one digit; each other zone has listed two-digit codes, the rest have three).
+ * 0 for a code that cannot exist. */
+static size_t country_code_len(unsigned char d1, unsigned char d2)
+{
+	static const char *two[10] = {
+		NULL, NULL, "07", "0123469", "013456789", "12345678", "0123456", NULL,
+		"1246", "0123458",
+	};
+	d1 -= '0';
+	if (d1 == 0)
+		return 0;
+	if (d1 == 1 || d1 == 7)
+		return 1;
+	return strchr(two[d1], d2) && d2 ? 2 : 3;
+}
+
+static bool is_phone_sep(unsigned char c)
+{
+	return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/';
+}
+
+/* Keep separators, a leading +country code and the last four digits. */
+static bool rule_phone(struct masker *m, const unsigned char *p, size_t n)
+{
+	size_t digits = 0, i = 0, cc = 0;
+	if (p[0] == '+') {
+		/* The country code needs its own digits right after the plus sign. */
+		if (n < 3 || !is_digit(p[1]))
+			return false;
+		cc = country_code_len(p[1], is_digit(p[2]) ? p[2] : 0);
+		if (cc == 0)
+			return false;
+		for (size_t k = 1; k <= cc; k++)
+			if (k >= n || !is_digit(p[k]))
+				return false;
+		i = 1;
+	}
+	for (size_t k = i; k < n; k++) {
+		if (is_digit(p[k]))
+			digits++;
+		else if (!is_phone_sep(p[k]))
+			return false;
+	}
+	if (digits <= cc + 4)
+		return false;
+	size_t masked = digits - cc - 4, seen = 0;
+	size_t run = 0; /* kept bytes not yet written */
+	for (size_t k = 0; k < n; k++) {
+		bool hide = false;
+		if (is_digit(p[k])) {
+			seen++;
+			hide = seen > cc && seen <= cc + masked;
+		}
+		if (hide) {
+			mask_keep(m, p + k - run, run);
+			run = 0;
+			m->pending++;
+		} else {
+			run++;
+		}
+	}
+	mask_keep(m, p + n - run, run);
+	return true;
+}
+
+/* Keep the last four digits (and the first six with :bin); 12 to 19 digits, with spaces or
+ * hyphens between them. */
+static bool rule_card(struct masker *m, const unsigned char *p, size_t n, bool bin)
+{
+	size_t digits = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (is_digit(p[k]))
+			digits++;
+		else if (p[k] != ' ' && p[k] != '-')
+			return false;
+	}
+	if (digits < 12 || digits > 19 || !is_digit(p[0]) || !is_digit(p[n - 1]))
+		return false;
+	size_t head = bin ? 6 : 0, seen = 0, run = 0;
+	for (size_t k = 0; k < n; k++) {
+		bool hide = false;
+		if (is_digit(p[k])) {
+			seen++;
+			hide = seen > head && seen <= digits - 4;
+		}
+		if (hide) {
+			mask_keep(m, p + k - run, run);
+			run = 0;
+			m->pending++;
+		} else {
+			run++;
+		}
+	}
+	mask_keep(m, p + n - run, run);
+	return true;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct mask_span *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* regex: mask what matches (or its groups); keep: keep it and mask the rest.  `pos` is
+ * where the next unwritten byte is; spans that reach behind it (lookbehind, \K) are cut. */
+static enum anon_status rule_pattern(struct mask_rule *r, struct masker *m,
+				     const unsigned char *p, size_t n, const char **errmsg)
+{
+	bool keep = r->kind == MASK_KEEP;
+	size_t pos = 0, from = 0;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+	while (from <= n) {
+		int rc = pcre2_match(r->re, p, n, from, PCRE2_NO_UTF_CHECK, r->md, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0) {
+			*errmsg = rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+				  rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT
+				? "pattern match limit reached" : "pattern match failed";
+			return ANON_ERR;
+		}
+		size_t ms = ov[0], me = ov[1];
+		size_t ns = 0;
+		struct mask_span whole = { ms, me }, *spans = &whole;
+		if (r->ncaps > 0) {
+			for (uint32_t g = 1; g <= r->ncaps && (int)g < rc; g++) {
+				if (ov[2 * g] == PCRE2_UNSET || ov[2 * g] >= ov[2 * g + 1])
+					continue;
+				r->spans[ns].start = ov[2 * g];
+				r->spans[ns].end = ov[2 * g + 1];
+				ns++;
+			}
+			if (ns > 1)
+				qsort(r->spans, ns, sizeof(*r->spans), span_cmp);
+			spans = r->spans;
+		} else {
+			ns = ms < me;
+		}
+		for (size_t k = 0; k < ns; k++) {
+			size_t s = spans[k].start < pos ? pos : spans[k].start;
+			size_t e = spans[k].end;
+			if (e <= s)
+				continue;
+			if (keep) {
+				mask_hide(m, p + pos, s - pos);
+				mask_keep(m, p + s, e - s);
+			} else {
+				mask_keep(m, p + pos, s - pos);
+				mask_hide(m, p + s, e - s);
+			}
+			pos = e;
+		}
+		if (me > from) {
+			from = me;
+		} else {
+			/* An empty match: try again one code point further on. */
+			if (from >= n)
+				break;
+			from = utf8_skip(p + from, n - from, 1) + from;
+		}
+	}
+	if (keep)
+		mask_hide(m, p + pos, n - pos);
+	else
+		mask_keep(m, p + pos, n - pos);
+	return ANON_OK;
+}
+
+static void set_out(struct anon_field *out, struct anon_buf *b, size_t start)
+{
+	out->null = false;
+	out->len = b->len - start;
+	out->p = out->len ? b->p + start : (const unsigned char *)"";
+}
+
+enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
+				 const struct anon_field *in, struct anon_field *out,
+				 struct anon_buf *scratch, const char **errmsg)
+{
+	const unsigned char *p = in->p;
+	size_t n = in->len;
+	switch (r->kind) {
+	case MASK_NULL:
+		out->null = true;
+		out->p = (const unsigned char *)"";
+		out->len = 0;
+		return ANON_OK;
+	case MASK_REDACT:
+	case MASK_CONST:
+	case MASK_LABEL:
+		out->null = false;
+		out->p = (const unsigned char *)r->text;
+		out->len = r->text_len;
+		return ANON_OK;
+	case MASK_FAKE: {
+		size_t start = scratch->len;
+		anon_fake_make(r->fake_ctx, r->fake, p, n, scratch);
+		set_out(out, scratch, start);
+		return ANON_OK;
+	}
+	default:
+		break;
+	}
+
+	if (!anon_utf8_valid(p, n)) {
+		*errmsg = "invalid UTF-8";
+		return ANON_ERR;
+	}
+	size_t start = scratch->len;
+	struct masker m = { scratch, o, 0 };
+	bool fits = true;
+	switch (r->kind) {
+	case MASK_FIRST:
+	case MASK_LAST:
+	case MASK_PARTIAL:
+		fits = rule_partial(&m, p, n, r->keep_first, r->keep_last);
+		break;
+	case MASK_EMAIL:
+		fits = rule_email(&m, p, n, r->tld);
+		break;
+	case MASK_PHONE:
+		fits = rule_phone(&m, p, n);
+		break;
+	case MASK_CARD:
+		fits = rule_card(&m, p, n, r->bin);
+		break;
+	case MASK_REGEX:
+	case MASK_KEEP: {
+		enum anon_status st = rule_pattern(r, &m, p, n, errmsg);
+		if (st != ANON_OK) {
+			scratch->len = start;
+			return st;
+		}
+		break;
+	}
+	default:
+		*errmsg = "unknown rule";
+		return ANON_ERR;
+	}
+	if (!fits) {
+		r->mismatched++;
+		scratch->len = start;
+		m.pending = 0;
+		switch (o->on_mismatch) {
+		case MISMATCH_KEEP:
+			return ANON_KEEP;
+		case MISMATCH_NULL:
+			out->null = true;
+			out->p = (const unsigned char *)"";
+			out->len = 0;
+			return ANON_OK;
+		case MISMATCH_MASK:
+			mask_hide(&m, p, n);
+			break;
+		}
+	}
+	mask_flush(&m);
+	set_out(out, scratch, start);
+	return ANON_OK;
+}
