@@ -1,0 +1,153 @@
+/* fpe.h: anon-fpe's private interface: NIST SP 800-38G Rev.1 FF1 and FF3-1 over numeral
+ * strings (ff1.c, ff3.c, num.c), alphabets (alphabet.c) and the per-value rules (rule.c). */
+#ifndef FPE_H
+#define FPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "anon.h"
+
+typedef unsigned __int128 fpe_u128;
+
+enum fpe_algo { FPE_FF1, FPE_FF3_1 };
+
+#define FPE_MIN_DOMAIN 1000000u  /* radix^n >= 10^6, SP 800-38G Rev.1 */
+#define FPE_MAX_RADIX 65536u
+#define FPE_FF1_MAXLEN 4096      /* our FF1 maxlen: bignum work grows with n^2 */
+#define FPE_FF1_MAX_TWEAK 256    /* our FF1 maxTlen, in bytes */
+#define FPE_FF3_TWEAK 7          /* FF3-1 tweaks are exactly 56 bits */
+
+/* One AES key, expanded once: keyed with K for FF1 and with REVB(K) for FF3-1. */
+struct fpe_cipher {
+	enum fpe_algo algo;
+	unsigned key_bits;
+	EVP_CIPHER_CTX *ecb;
+};
+
+/* 0 on success; -1 when keylen is not 16, 24 or 32; -2 when OpenSSL fails. */
+int fpe_cipher_init(struct fpe_cipher *c, enum fpe_algo algo, const unsigned char *key,
+		    size_t keylen);
+void fpe_cipher_free(struct fpe_cipher *c);
+/* One AES block; false when OpenSSL fails. */
+bool fpe_cipher_block(const struct fpe_cipher *c, const unsigned char in[16], unsigned char out[16]);
+
+/* Everything about one (key, tweak, radix, length) that does not depend on the value, so
+ * that a column with a fixed tweak computes it once per length. */
+enum fpe_path { FPE_PATH_U64, FPE_PATH_U128, FPE_PATH_BIG };
+struct fpe_plan {
+	const struct fpe_cipher *cipher;
+	enum fpe_path path;
+	unsigned radix;
+	size_t n, u, v;
+	fpe_u128 mod_u, mod_v;        /* radix^u, radix^v (not for FPE_PATH_BIG) */
+	/* FF1 */
+	size_t b, d;
+	unsigned char x[16];           /* CBC-MAC chain over P and the tweak blocks, XORed with
+				        * the fixed head of the last block of Q */
+	const unsigned char *tweak;    /* caller's bytes, kept for the bignum path */
+	size_t tlen;
+	/* FF3-1 */
+	unsigned char tl[4], tr[4];
+};
+
+/* Why (algo, radix, n, tweak length) is outside the standard or our limits, or NULL. */
+const char *fpe_check(enum fpe_algo algo, unsigned radix, size_t n, size_t tlen);
+/* The shortest n with radix^n >= 10^6, and FF3-1's maxlen 2*floor(log_radix(2^96)). */
+size_t fpe_minlen(unsigned radix);
+size_t fpe_ff3_maxlen(unsigned radix);
+size_t fpe_maxlen(enum fpe_algo algo, unsigned radix);
+
+/* Prepare a plan; NULL on success, else what is wrong (domain, tweak length, OpenSSL).
+ * The tweak bytes must outlive the plan. */
+const char *fpe_plan_init(struct fpe_plan *p, const struct fpe_cipher *c,
+			  const unsigned char *tweak, size_t tlen, unsigned radix, size_t n);
+/* Use the bignum code whatever the size (tests compare both paths). FF1 only. */
+void fpe_plan_force_big(struct fpe_plan *p);
+/* Encrypt (or decrypt) the numerals in[0..n), each < radix, into out (which may be in).
+ * NULL on success, else a message (a numeral out of range, OpenSSL failure). */
+const char *fpe_plan_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out,
+			 bool decrypt);
+/* plan_init + plan_run. */
+const char *fpe_crypt(const struct fpe_cipher *c, const unsigned char *tweak, size_t tlen,
+		      unsigned radix, const uint16_t *in, uint16_t *out, size_t n, bool decrypt);
+
+/* ff1.c and ff3.c, called by fpe_plan_*() */
+const char *fpe_ff1_prepare(struct fpe_plan *p);
+const char *fpe_ff1_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out, bool decrypt);
+const char *fpe_ff3_prepare(struct fpe_plan *p);
+const char *fpe_ff3_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out, bool decrypt);
+
+/* num.c: numeral strings <-> integers */
+fpe_u128 fpe_num(const uint16_t *x, size_t m, unsigned radix);     /* most significant first */
+fpe_u128 fpe_num_rev(const uint16_t *x, size_t m, unsigned radix); /* least significant first */
+void fpe_str(fpe_u128 v, unsigned radix, uint16_t *x, size_t m);
+void fpe_str_rev(fpe_u128 v, unsigned radix, uint16_t *x, size_t m);
+/* radix^m when it is at most 2^96, else 0 */
+fpe_u128 fpe_pow96(unsigned radix, size_t m);
+
+/* ---- alphabets (alphabet.c) ----------------------------------------------------------------- */
+struct fpe_symbol {
+	uint32_t cp;
+	uint32_t numeral;
+};
+struct fpe_alphabet {
+	unsigned radix;
+	bool ascii;             /* every symbol is ASCII: values are handled byte by byte */
+	bool fold_case;         /* hex: A-F read as a-f; the output follows the input's case */
+	int32_t byte_map[128];  /* ASCII symbol -> numeral, -1 when not in the alphabet */
+	uint32_t *cps;          /* numeral -> code point */
+	struct fpe_symbol *sorted; /* non-ASCII symbols sorted by code point */
+	size_t nsorted;
+	char *text;             /* the alphabet as UTF-8, for the audit record */
+};
+/* NULL on success, else why the alphabet is refused (invalid UTF-8, duplicate, size). */
+const char *fpe_alphabet_init(struct fpe_alphabet *a, const char *utf8, size_t len);
+/* A named alphabet (digits hex lower upper alpha alnum), or NULL when the name is unknown. */
+const char *fpe_alphabet_named(const char *name);
+void fpe_alphabet_free(struct fpe_alphabet *a);
+/* The numeral of code point cp, or -1. */
+int32_t fpe_alphabet_find(const struct fpe_alphabet *a, uint32_t cp);
+
+/* ---- rules: what one -c COL=RULE does to a value (rule.c) ---------------------------------- */
+enum fpe_kind { FPE_KIND_ALPHABET, FPE_KIND_LUHN, FPE_KIND_LUHN_FAIL, FPE_KIND_RANGE };
+
+#define FPE_PLAN_CACHE 64   /* plans kept per rule for a fixed tweak, by length */
+
+struct fpe_rule {
+	enum fpe_kind kind;
+	const char *name;            /* "digits", "alphabet", "luhn", "range", ... */
+	struct fpe_alphabet alpha;
+	/* range:LO..HI is FF1 (or FF3-1) over radix^n >= HI-LO+1, cycle-walking */
+	int64_t lo, hi;
+	uint64_t range_size;         /* HI-LO+1, 0 meaning 2^64 */
+	unsigned range_radix;
+	size_t range_n;
+	/* --match: only characters inside capture groups are encrypted */
+	void *match;                 /* pcre2_code * */
+	void *match_data;            /* pcre2_match_data * */
+	/* set by the tool before the first value */
+	const struct fpe_cipher *cipher;
+	const unsigned char *tweak;  /* the fixed tweak (--tweak, or the default) */
+	size_t tlen;
+	bool decrypt;
+	struct fpe_plan *plans[FPE_PLAN_CACHE];  /* for the fixed tweak, by n; filled by prepare */
+};
+
+/* Parse a rule's text (NULL = digits). NULL on success, else a message for a usage error. */
+const char *fpe_rule_parse(struct fpe_rule *r, const char *text);
+/* Compile --match PATTERN into the rule; NULL or a message. */
+const char *fpe_rule_set_match(struct fpe_rule *r, const char *pattern);
+/* After cipher, tweak and direction are set: plans for the fixed tweak and the lengths a
+ * column is likely to hold. NULL or a message. */
+const char *fpe_rule_prepare(struct fpe_rule *r);
+void fpe_rule_free(struct fpe_rule *r);
+/* Transform one value into out (appended). tweak NULL means the rule's fixed tweak.
+ * NULL on success, else a data error message that never contains the value. */
+const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak, size_t tlen,
+			   const unsigned char *in, size_t len, struct anon_buf *out);
+
+#endif
