@@ -27,7 +27,7 @@ else
 BUILD      := build/opt
 endif
 
-TOOLS    := $(patsubst %/,%,$(wildcard anon-*/))
+TOOLS    := $(patsubst %/main.c,%,$(wildcard anon-*/main.c))
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_A    := $(BUILD)/libanon.a
@@ -53,6 +53,9 @@ bin:
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# a unit test of tool X sees X's own headers
+$(BUILD)/t/unit/%.o: ALL_CFLAGS += -Ianon-$(firstword $(subst _, ,$(notdir $*)))
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@

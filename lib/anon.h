@@ -1,5 +1,5 @@
 /* anon.h: the public interface of the anon core library (lib/).
- * Every tool includes only this header; lib/*.c share lib/anon-int.h on top of it. */
+ * Every tool includes only this header; the files of lib/ share lib/anon-int.h on top of it. */
 #ifndef ANON_H
 #define ANON_H
 

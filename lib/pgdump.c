@@ -1,0 +1,135 @@
+/* pgdump.c: SQL identifiers, for the COPY header lines of pg_dump and for column specs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "anon-int.h"
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	if (!p)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return p;
+}
+
+/* One identifier at *pp: "quoted ""x""" or a bare word up to a delimiter in `stops`.
+ * Bare words are kept as written (pg_dump writes them in lower case already). */
+static char *ident(const char **pp, const char *end, const char *stops)
+{
+	const char *p = *pp;
+	if (p < end && *p == '"') {
+		struct anon_buf b = {0};
+		for (p++;; p++) {
+			if (p >= end) {
+				anon_buf_free(&b);
+				return NULL;
+			}
+			if (*p == '"') {
+				if (p + 1 < end && p[1] == '"') {
+					anon_buf_addc(&b, '"');
+					p++;
+					continue;
+				}
+				p++;
+				break;
+			}
+			anon_buf_addc(&b, (unsigned char)*p);
+		}
+		*pp = p;
+		char *s = xstrndup(b.p ? (char *)b.p : "", b.len);
+		anon_buf_free(&b);
+		return s;
+	}
+	const char *s = p;
+	while (p < end && !strchr(stops, *p))
+		p++;
+	if (p == s)
+		return NULL;
+	*pp = p;
+	return xstrndup(s, (size_t)(p - s));
+}
+
+void anon_copyhdr_free(struct anon_copyhdr *h)
+{
+	free(h->schema);
+	free(h->table);
+	for (size_t i = 0; i < h->ncols; i++)
+		free(h->cols[i]);
+	free(h->cols);
+	memset(h, 0, sizeof *h);
+}
+
+bool anon_copyhdr_parse(const unsigned char *line, size_t len, struct anon_copyhdr *h)
+{
+	static const char tail[] = " FROM stdin;";
+	const char *p = (const char *)line, *end = p + len;
+
+	memset(h, 0, sizeof *h);
+	if (len < 5 + sizeof tail || memcmp(p, "COPY ", 5) != 0)
+		return false;
+	if (memcmp(end - (sizeof tail - 1), tail, sizeof tail - 1) != 0)
+		return false;
+	end -= sizeof tail - 1;
+	p += 5;
+	char *a = ident(&p, end, ". (");
+	if (!a)
+		return false;
+	if (p < end && *p == '.') {
+		p++;
+		h->schema = a;
+		if (!(h->table = ident(&p, end, ". (")))
+			goto bad;
+	} else {
+		h->table = a;
+	}
+	if (p == end)
+		return true;
+	if (end - p < 3 || p[0] != ' ' || p[1] != '(' || end[-1] != ')')
+		goto bad;
+	p += 2;
+	end--;
+	h->has_cols = true;
+	while (p < end) {
+		char *col = ident(&p, end, ",");
+		if (!col)
+			goto bad;
+		char **cols = realloc(h->cols, (h->ncols + 1) * sizeof *cols);
+		if (!cols) {
+			free(col);
+			anon_die(EX_SOFTWARE, "out of memory");
+		}
+		h->cols = cols;
+		h->cols[h->ncols++] = col;
+		if (p == end)
+			break;
+		if (end - p < 2 || p[0] != ',' || p[1] != ' ')
+			goto bad;
+		p += 2;
+	}
+	return true;
+bad:
+	anon_copyhdr_free(h);
+	return false;
+}
+
+int anon_spec_split(const char *spec, char *parts[3])
+{
+	const char *p = spec, *end = spec + strlen(spec);
+	int n = 0;
+	for (;;) {
+		if (n == 3)
+			goto bad;
+		if (!(parts[n] = ident(&p, end, ".")))
+			goto bad;
+		n++;
+		if (p == end)
+			return n;
+		if (*p != '.')
+			goto bad;
+		p++;
+	}
+bad:
+	for (int i = 0; i < n; i++)
+		free(parts[i]);
+	return -1;
+}

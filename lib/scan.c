@@ -1,0 +1,198 @@
+/* scan.c: split a buffer into rows of raw cells, for every format.
+ * Nothing is copied or unescaped here: cells point into the caller's buffer, with flags that
+ * tell field.c what decoding a cell would need. */
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "anon-int.h"
+
+static struct anon_cell *cell_push(struct anon_row *row)
+{
+	if (row->ncell == row->cap) {
+		size_t cap = row->cap ? row->cap * 2 : 16;
+		struct anon_cell *c = realloc(row->cell, cap * sizeof *c);
+		if (!c)
+			anon_die(EX_SOFTWARE, "out of memory");
+		row->cell = c;
+		row->cap = cap;
+	}
+	return &row->cell[row->ncell++];
+}
+
+/* First byte at or after p (< end) that is one of a, b, c, d; end when none. */
+static const unsigned char *find4(const unsigned char *p, const unsigned char *end,
+				  unsigned char a, unsigned char b, unsigned char c, unsigned char d)
+{
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+	const __m128i vc = _mm_set1_epi8((char)c), vd = _mm_set1_epi8((char)d);
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)),
+					 _mm_or_si128(_mm_cmpeq_epi8(x, vc), _mm_cmpeq_epi8(x, vd)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	for (; p < end; p++)
+		if (*p == a || *p == b || *p == c || *p == d)
+			return p;
+	return end;
+}
+
+static long scan_error(struct anon_scanerr *err, const char *reason, size_t field, uint64_t line,
+		       const unsigned char *buf, const unsigned char *at, const unsigned char *end)
+{
+	err->reason = reason;
+	err->field = field;
+	err->line = line;
+	/* Resynchronise after the next line break: the rest of this physical line is lost. */
+	const unsigned char *nl = memchr(at, '\n', (size_t)(end - at));
+	err->resync = nl ? (size_t)(nl + 1 - buf) : (size_t)(end - buf);
+	return -1;
+}
+
+static long scan_csv(const struct anon_dialect *d, const unsigned char *buf, size_t len, bool eof,
+		     uint64_t line, struct anon_row *row, struct anon_scanerr *err)
+{
+	const unsigned char *p = buf, *end = buf + len;
+	const unsigned char q = d->quote, delim = d->delim;
+	uint64_t nl = 0;
+
+	row->ncell = 0;
+	row->line = line;
+	for (;;) {
+		struct anon_cell *c = cell_push(row);
+		size_t field = row->ncell - 1;
+		c->p = p;
+		c->flags = 0;
+		if (p < end && *p == q) {
+			uint64_t field_line = line + nl;
+			const unsigned char *s = p + 1;
+			c->flags = ANON_CELL_QUOTED;
+			for (;;) {
+				const unsigned char *e = memchr(s, q, (size_t)(end - s));
+				if (!e) {
+					if (!eof)
+						return 0;
+					return scan_error(err, "unterminated quoted field", field,
+							  field_line, buf, end, end);
+				}
+				for (const unsigned char *n = s; (n = memchr(n, '\n', (size_t)(e - n))); n++)
+					nl++;
+				if (e + 1 == end && !eof)
+					return 0; /* cannot tell "" from a closing quote yet */
+				if (e + 1 < end && e[1] == q) {
+					c->flags |= ANON_CELL_ESCAPED;
+					s = e + 2;
+					continue;
+				}
+				p = e + 1;
+				break;
+			}
+			if (p < end && *p != delim && *p != '\n' && *p != '\r')
+				return scan_error(err, "text after closing quote", field, line + nl,
+						  buf, p, end);
+		} else {
+			const unsigned char *e = find4(p, end, delim, '\n', '\r', q);
+			if (e < end && *e == q)
+				return scan_error(err, "quote inside unquoted field", field, line + nl,
+						  buf, e, end);
+			p = e;
+			if (p == c->p)
+				c->flags = ANON_CELL_NULL;
+		}
+		c->len = (size_t)(p - c->p);
+		if (p == end) {
+			if (!eof)
+				return 0;
+			row->eol = 0;
+			break;
+		}
+		if (*p == delim) {
+			p++;
+			continue;
+		}
+		if (*p == '\r') {
+			if (p + 1 == end && !eof)
+				return 0;
+			if (p + 1 == end || p[1] != '\n')
+				return scan_error(err, "carriage return outside quotes", field,
+						  line + nl, buf, p, end);
+			row->eol = 2;
+			p += 2;
+		} else {
+			row->eol = 1;
+			p++;
+		}
+		nl++;
+		break;
+	}
+	row->raw = buf;
+	row->rawlen = (size_t)(p - buf);
+	row->nlines = nl;
+	return (long)row->rawlen;
+}
+
+/* TSV and COPY text: one row a line, cells split on the delimiter, no quoting. */
+static long scan_lines(const struct anon_dialect *d, const unsigned char *buf, size_t len,
+		       bool eof, uint64_t line, struct anon_row *row)
+{
+	const unsigned char *end = buf + len;
+	const unsigned char *nlp = memchr(buf, '\n', len);
+	const unsigned char *stop;
+
+	if (!nlp && !eof)
+		return 0;
+	row->ncell = 0;
+	row->line = line;
+	if (nlp) {
+		stop = nlp;
+		row->eol = 1;
+		if (stop > buf && stop[-1] == '\r') {
+			stop--;
+			row->eol = 2;
+		}
+		row->rawlen = (size_t)(nlp + 1 - buf);
+		row->nlines = 1;
+	} else {
+		stop = end;
+		row->eol = 0;
+		row->rawlen = len;
+		row->nlines = 0;
+	}
+	row->raw = buf;
+	bool any_escape = memchr(buf, '\\', (size_t)(stop - buf)) != NULL;
+	const unsigned char *p = buf;
+	for (;;) {
+		const unsigned char *e = memchr(p, d->delim, (size_t)(stop - p));
+		if (!e)
+			e = stop;
+		struct anon_cell *c = cell_push(row);
+		c->p = p;
+		c->len = (size_t)(e - p);
+		c->flags = 0;
+		if (any_escape && memchr(p, '\\', c->len)) {
+			c->flags = ANON_CELL_ESCAPED;
+			if (c->len == 2 && p[1] == 'N')
+				c->flags |= ANON_CELL_NULL;
+		}
+		if (e == stop)
+			break;
+		p = e + 1;
+	}
+	return (long)row->rawlen;
+}
+
+long anon_scan_row(const struct anon_dialect *d, const unsigned char *buf, size_t len, bool eof,
+		   uint64_t line, struct anon_row *row, struct anon_scanerr *err)
+{
+	if (d->fmt == ANON_FMT_CSV)
+		return scan_csv(d, buf, len, eof, line, row, err);
+	return scan_lines(d, buf, len, eof, line, row);
+}

@@ -1,0 +1,72 @@
+/* writer.c: the one buffered output path.  Every write is checked; a closed pipe downstream
+ * ends the tool quietly by SIGPIPE (as git's write-or-die does), anything else is exit 74. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "anon-int.h"
+
+void anon_writer_open(struct anon_writer *w, int fd, const char *name, size_t cap)
+{
+	memset(w, 0, sizeof *w);
+	w->fd = fd;
+	w->name = name;
+	w->cap = cap;
+	w->buf = malloc(cap);
+	if (!w->buf)
+		anon_die(EX_SOFTWARE, "out of memory");
+}
+
+static void write_all(struct anon_writer *w, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(w->fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = errno;
+			w->failed = true; /* anon_die must not try this writer again */
+			if (e == EPIPE) {
+				signal(SIGPIPE, SIG_DFL);
+				raise(SIGPIPE);
+				_exit(EX_IOERR); /* SIGPIPE blocked: still end quietly */
+			}
+			anon_die(EX_IOERR, "%s: write: %s", w->name, strerror(e));
+		}
+		p += k;
+		n -= (size_t)k;
+		w->bytes_out += (uint64_t)k;
+	}
+}
+
+void anon_writer_flush(struct anon_writer *w)
+{
+	if (w->len && !w->failed)
+		write_all(w, w->buf, w->len);
+	w->len = 0;
+}
+
+void anon_writer_put(struct anon_writer *w, const void *p, size_t n)
+{
+	if (n <= w->cap - w->len) {
+		memcpy(w->buf + w->len, p, n);
+		w->len += n;
+		return;
+	}
+	anon_writer_flush(w);
+	if (n >= w->cap) {
+		write_all(w, p, n);
+		return;
+	}
+	memcpy(w->buf, p, n);
+	w->len = n;
+}
+
+void anon_writer_close(struct anon_writer *w)
+{
+	anon_writer_flush(w);
+	free(w->buf);
+	w->buf = NULL;
+}
