@@ -72,6 +72,19 @@ void anon_copyhdr_free(struct anon_copyhdr *h);
 /* Split a column spec "a.b.c" into identifiers (double quotes honoured); returns count or -1. */
 int anon_spec_split(const char *spec, char *parts[3]);
 
+/* Where a pg_dump script is between lines: in plain SQL, or inside a string, quoted
+ * identifier, dollar-quoted body or block comment. */
+enum anon_sql { ANON_SQL_NORMAL, ANON_SQL_STRING, ANON_SQL_ESTRING, ANON_SQL_IDENT,
+		ANON_SQL_DOLLAR, ANON_SQL_BLOCK };
+struct anon_sqlstate {
+	enum anon_sql state;
+	unsigned char prev;   /* the byte before, in NORMAL state (E'...' strings, $tags$) */
+	char tag[64];
+	size_t taglen;
+	int depth;
+};
+void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n);
+
 /* ---- input (reader.c) --------------------------------------------------------------------- */
 enum anon_rec { ANON_REC_EOF, ANON_REC_RAW, ANON_REC_HEADER, ANON_REC_ROW, ANON_REC_TABLE,
 		ANON_REC_BAD };
@@ -94,6 +107,7 @@ struct anon_reader {
 	struct anon_scanerr err;   /* ANON_REC_BAD */
 	struct anon_copyhdr copy;  /* pgdump: the current COPY block */
 	bool warned_inserts;
+	struct anon_sqlstate sql;
 };
 void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 		      const struct anon_dialect *d, bool header);

@@ -133,3 +133,104 @@ bad:
 		free(parts[i]);
 	return -1;
 }
+
+/* Track SQL quoting across the lines outside COPY blocks, so that a line reading "COPY ..."
+ * inside a function body, a string or a comment is never taken for a data block. */
+static bool ident_char(unsigned char c)
+{
+	return c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
+{
+	const unsigned char *end = p + n;
+	while (p < end) {
+		switch (s->state) {
+		case ANON_SQL_NORMAL:
+			if (*p == '-' && p + 1 < end && p[1] == '-')
+				return; /* comment to the end of the line */
+			if (*p == '/' && p + 1 < end && p[1] == '*') {
+				s->state = ANON_SQL_BLOCK;
+				s->depth = 1;
+				p += 2;
+				continue;
+			}
+			if (*p == '\'') {
+				bool e = s->prev == 'E' || s->prev == 'e';
+				s->state = e ? ANON_SQL_ESTRING : ANON_SQL_STRING;
+			} else if (*p == '"') {
+				s->state = ANON_SQL_IDENT;
+			} else if (*p == '$' && !ident_char(s->prev) && s->prev != '$') {
+				const unsigned char *q = p + 1;
+				while (q < end && ident_char(*q) && !(q == p + 1 && *q >= '0' && *q <= '9'))
+					q++;
+				if (q < end && *q == '$' && (size_t)(q + 1 - p) < sizeof s->tag) {
+					s->taglen = (size_t)(q + 1 - p);
+					memcpy(s->tag, p, s->taglen);
+					s->state = ANON_SQL_DOLLAR;
+					p = q + 1;
+					s->prev = 0;
+					continue;
+				}
+			}
+			s->prev = *p++;
+			continue;
+		case ANON_SQL_STRING:
+		case ANON_SQL_IDENT: {
+			unsigned char q = s->state == ANON_SQL_STRING ? '\'' : '"';
+			if (*p == q) {
+				if (p + 1 < end && p[1] == q) {
+					p += 2;
+					continue;
+				}
+				s->state = ANON_SQL_NORMAL;
+				s->prev = 0;
+			}
+			p++;
+			continue;
+		}
+		case ANON_SQL_ESTRING:
+			if (*p == '\\') {
+				p += 2;
+				continue;
+			}
+			if (*p == '\'') {
+				if (p + 1 < end && p[1] == '\'') {
+					p += 2;
+					continue;
+				}
+				s->state = ANON_SQL_NORMAL;
+				s->prev = 0;
+			}
+			p++;
+			continue;
+		case ANON_SQL_DOLLAR:
+			if (*p == '$' && (size_t)(end - p) >= s->taglen &&
+			    memcmp(p, s->tag, s->taglen) == 0) {
+				s->state = ANON_SQL_NORMAL;
+				s->prev = 0;
+				p += s->taglen;
+				continue;
+			}
+			p++;
+			continue;
+		case ANON_SQL_BLOCK:
+			if (*p == '/' && p + 1 < end && p[1] == '*') {
+				s->depth++;
+				p += 2;
+			} else if (*p == '*' && p + 1 < end && p[1] == '/') {
+				if (--s->depth == 0) {
+					s->state = ANON_SQL_NORMAL;
+					s->prev = 0;
+				}
+				p += 2;
+			} else {
+				p++;
+			}
+			continue;
+		}
+	}
+	if (s->state == ANON_SQL_NORMAL)
+		s->prev = '\n';
+}

@@ -105,7 +105,8 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 		if (textlen && p[textlen - 1] == '\r')
 			textlen--;
 		if (!r->in_copy) {
-			if (textlen > 5 && memcmp(p, "COPY ", 5) == 0) {
+			bool at_statement = r->sql.state == ANON_SQL_NORMAL;
+			if (at_statement && textlen > 5 && memcmp(p, "COPY ", 5) == 0) {
 				anon_copyhdr_free(&r->copy);
 				if (anon_copyhdr_parse(p, textlen, &r->copy)) {
 					r->in_copy = true;
@@ -113,12 +114,13 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 					return ANON_REC_TABLE;
 				}
 			}
-			if (!r->warned_inserts && textlen > 12 && memcmp(p, "INSERT INTO ", 12) == 0) {
+			if (at_statement && !r->warned_inserts && textlen > 12 && memcmp(p, "INSERT INTO ", 12) == 0) {
 				r->warned_inserts = true;
 				anon_warn("%s:%llu: INSERT statements pass through unchanged; dump "
 					  "without --inserts to have rows anonymized",
 					  r->name, (unsigned long long)r->line);
 			}
+			anon_sql_lex(&r->sql, p, textlen);
 			return pass_raw(r, linelen, 1);
 		}
 		if (textlen == 2 && p[0] == '\\' && p[1] == '.') {
