@@ -1,0 +1,206 @@
+/* noise.h: what the files of anon-noise share: the random bit source, the exact CKS20
+ * samplers, fixed-point and date codecs, and the rules.  Everything here is integer-only
+ * except the utility figures and the Gaussian calibration (see rule.c). */
+#ifndef NOISE_H
+#define NOISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+typedef unsigned __int128 u128;
+
+/* ---- random bits (rng.c) ------------------------------------------------------------------ */
+/* A bit reservoir over a byte stream: the OpenSSL DRBG (RAND_priv_bytes) or a ChaCha20
+ * keystream.  Bytes are read as little-endian 64-bit words and bits are taken least
+ * significant first; a w-bit draw puts the first bit taken in its bit 0.  This order is
+ * part of the --seed contract (golden vectors depend on it). */
+struct anon_noise_rng {
+	EVP_CIPHER_CTX *chacha;  /* NULL: the DRBG */
+	unsigned char *buf;
+	size_t size, pos;        /* pos == size: empty */
+	uint64_t bits;           /* unread bits, low first */
+	unsigned nbits;
+	uint64_t bytes_used;     /* bytes drawn from the stream, for tests and the audit */
+};
+
+/* Called when the DRBG or the cipher fails; must not return (main.c exits 70). */
+extern void (*anon_noise_rng_fatal)(const char *why);
+
+void anon_noise_rng_secure(struct anon_noise_rng *r, size_t bufsize);
+/* ChaCha20 (RFC 8439) with a 32-byte key and the 16-byte OpenSSL IV
+ * (32-bit little-endian block counter, then the 96-bit nonce). */
+void anon_noise_rng_chacha(struct anon_noise_rng *r, size_t bufsize, const unsigned char key[32],
+			   const unsigned char iv[16]);
+/* Restart a ChaCha20 rng with a new key (same IV layout); keeps its context and buffer. */
+void anon_noise_rng_rekey(struct anon_noise_rng *r, const unsigned char key[32],
+			  const unsigned char iv[16]);
+/* Test mode: key = SHA-256("anon-noise/test/v1" || seed as decimal), nonce = stream. */
+void anon_noise_rng_seeded(struct anon_noise_rng *r, size_t bufsize, uint64_t seed,
+			   uint32_t stream);
+void anon_noise_rng_free(struct anon_noise_rng *r);
+uint64_t anon_noise_rng_word(struct anon_noise_rng *r); /* next little-endian word */
+
+/* w bits, 1 <= w <= 64. */
+static inline uint64_t anon_noise_bits(struct anon_noise_rng *r, unsigned w)
+{
+	uint64_t v;
+	if (r->nbits >= w) {
+		v = w == 64 ? r->bits : r->bits & ((UINT64_C(1) << w) - 1);
+		r->bits = w == 64 ? 0 : r->bits >> w;
+		r->nbits -= w;
+		return v;
+	}
+	unsigned have = r->nbits, need = w - have;
+	uint64_t word = anon_noise_rng_word(r);
+	v = have ? r->bits | (word << have) : word;
+	if (w < 64)
+		v &= (UINT64_C(1) << w) - 1;
+	r->bits = need == 64 ? 0 : word >> need;
+	r->nbits = 64 - need;
+	return v;
+}
+
+/* ---- exact samplers (sampler.c) ----------------------------------------------------------- */
+/* Uniform on [0, d) by rejection on bitlen(d-1) bits; d >= 1. */
+uint64_t anon_noise_uniform64(struct anon_noise_rng *r, uint64_t d);
+u128 anon_noise_uniform(struct anon_noise_rng *r, u128 d);
+bool anon_noise_bernoulli(struct anon_noise_rng *r, u128 n, u128 d);      /* P = n/d */
+bool anon_noise_bernoulli_exp1(struct anon_noise_rng *r, u128 n, u128 d); /* exp(-n/d), n<=d */
+bool anon_noise_bernoulli_exp(struct anon_noise_rng *r, u128 n, u128 d);  /* exp(-n/d) */
+uint64_t anon_noise_geometric_slow(struct anon_noise_rng *r, u128 n, u128 d);
+/* P(k) = (1 - e^(-s/t)) e^(-k s/t), k >= 0; saturates at UINT64_MAX. */
+uint64_t anon_noise_geometric_fast(struct anon_noise_rng *r, uint64_t s, uint64_t t);
+/* P(x) proportional to exp(-|x| s/t), scale t/s; t == 0 gives 0.  Saturates at +-INT64_MAX. */
+int64_t anon_noise_laplace(struct anon_noise_rng *r, uint64_t t, uint64_t s);
+/* P(x) proportional to exp(-x^2 / (2 sigma^2)); sigma <= ANON_NOISE_SIGMA_MAX. */
+#define ANON_NOISE_SIGMA_MAX (UINT64_C(1) << 24)
+#define ANON_NOISE_SCALE_MAX (UINT64_C(1) << 62)
+int64_t anon_noise_gaussian(struct anon_noise_rng *r, uint64_t sigma);
+
+/* ---- decimal fixed point (fixed.c) -------------------------------------------------------- */
+#define ANON_NOISE_DEC_MAX 18
+enum anon_noise_round { ANON_NOISE_FLOOR, ANON_NOISE_CEIL, ANON_NOISE_HALF_EVEN };
+/* Parse [+-]digits[.digits] (or .digits) exactly: *mant / 10^*ndec.  False on syntax or
+ * when the mantissa does not fit an int64 or there are more than 18 decimals. */
+bool anon_noise_dec_parse(const unsigned char *s, size_t n, int64_t *mant, int *ndec);
+/* The same value in units of 10^-d, rounded as asked.  False on overflow. */
+bool anon_noise_dec_rescale(int64_t mant, int ndec, int d, enum anon_noise_round mode,
+			    int64_t *out);
+/* The hot path: parse straight into units of 10^-d, rounding half to even beyond d decimals.
+ * Returns 0, or 1 for bad syntax, 2 for out of range. */
+int anon_noise_fixed_parse(const unsigned char *s, size_t n, int d, int64_t *out);
+/* Write v * 10^-d with exactly d decimals; returns the length (at most 21 + d bytes). */
+size_t anon_noise_fixed_format(int64_t v, int d, char *out);
+int64_t anon_noise_pow10(int d); /* 0 <= d <= 18 */
+
+/* ---- dates and timestamps (date.c) -------------------------------------------------------- */
+/* YYYY-MM-DD, optionally followed by ' ' or 'T', HH:MM[:SS[.f...]] and a zone
+ * (Z, +HH, +HHMM, +HH:MM, +HH:MM:SS).  Everything after the date is kept verbatim by
+ * the rules, so the column's format survives. */
+struct anon_noise_date {
+	int64_t days;       /* since 1970-01-01 */
+	int year, month, day;
+	bool has_time;
+	size_t time_end;    /* bytes of date + time (the zone starts here) */
+};
+bool anon_noise_date_parse(const unsigned char *s, size_t n, struct anon_noise_date *d);
+int64_t anon_noise_days_from_civil(int64_t y, unsigned m, unsigned d);
+void anon_noise_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+/* Write YYYY-MM-DD for a day number; false when the year is outside 1..9999. */
+bool anon_noise_date_format(int64_t days, char out[10]);
+/* True when s looks like a date (starts with dddd-dd-dd), to tell dates from numbers. */
+bool anon_noise_date_like(const unsigned char *s, size_t n);
+
+/* ---- rules (rule.c) ----------------------------------------------------------------------- */
+enum anon_noise_kind {
+	ANON_NOISE_LAPLACE, ANON_NOISE_GAUSSIAN, ANON_NOISE_DATESHIFT, ANON_NOISE_ROUND,
+	ANON_NOISE_BUCKET, ANON_NOISE_TOPCODE, ANON_NOISE_BOTTOMCODE, ANON_NOISE_TRUNCATE,
+};
+enum anon_noise_vtype { ANON_NOISE_UNSET, ANON_NOISE_NUMBER, ANON_NOISE_DATE };
+enum anon_noise_trunc { ANON_NOISE_YEAR, ANON_NOISE_MONTH, ANON_NOISE_DAY, ANON_NOISE_HOUR };
+
+#define ANON_NOISE_HIST_BINS 20
+/* Utility figures: a 20-bin histogram whose range grows by doubling (bins merge two by two),
+ * so it needs one pass and no data-dependent bounds up front. */
+struct anon_noise_hist {
+	double lo, width;
+	uint64_t in[ANON_NOISE_HIST_BINS], out[ANON_NOISE_HIST_BINS];
+	uint64_t n;
+	double abs_err;
+	bool started;
+};
+void anon_noise_hist_add(struct anon_noise_hist *h, double in, double out, double unit);
+
+/* A decimal parameter exactly: mant / 10^ndec. */
+struct anon_noise_dec {
+	int64_t mant;
+	int ndec;
+	bool set;
+};
+
+/* Shared by every dateshift rule of a run: the HMAC subkey and the seeded/secure choice. */
+struct anon_noise_shift {
+	unsigned char subkey[32];
+	EVP_MAC_CTX *mac;
+	struct anon_noise_rng stream;  /* re-keyed per entity */
+	bool ready;
+};
+
+struct anon_noise_rule {
+	enum anon_noise_kind kind;
+	const char *name;           /* "laplace", ... */
+	/* laplace / gaussian parameters as given */
+	struct anon_noise_dec epsilon, delta, sensitivity, scale, sigma, step;
+	bool clamp;
+	struct anon_noise_dec clamp_lo, clamp_hi;  /* numbers; dates go straight to lo_u/hi_u */
+	char clamp_text[2][40];     /* as given, for the audit */
+	int decimals;               /* -1: from the first value */
+	enum anon_noise_vtype vtype;
+	/* derived when the grid is known */
+	bool ready;
+	int d;                      /* grid 10^-d (0 for dates: one day) */
+	int64_t lo_u, hi_u;         /* clamp in units */
+	uint64_t delta_u;           /* sensitivity in units (0: unknown) */
+	uint64_t scale_u;           /* Laplace T, or Gaussian sigma_u */
+	double eps_eff, delta_eff, rho;  /* effective figures; < 0 when unknown */
+	bool bounded;
+	/* generalization */
+	bool label;
+	enum anon_noise_trunc unit;
+	int64_t date_arg;           /* topcode/bottomcode with a date */
+	bool date_mode;
+	/* dateshift */
+	int64_t days;
+	char group[64];
+	struct anon_noise_shift *shift;
+	int64_t last_shift;
+	unsigned char *last_entity;
+	size_t last_len, last_cap;
+	bool have_last;
+	/* randomness and figures */
+	struct anon_noise_rng *rng;
+	struct anon_noise_hist hist;
+};
+
+/* Parse RULE[:args] (the text after COL=).  Returns NULL, or a message for a usage error. */
+const char *anon_noise_rule_parse(struct anon_noise_rule *r, const char *text);
+/* Fix the grid (d decimals, or a date column) and derive scale and epsilon; NULL or why not. */
+const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtype t, int d);
+/* Transform one value s[0..n) into out (room for n + 128 bytes).  entity: the --entity field
+ * (NULL when none).  Returns 0 (*outlen set), or -1 with *errmsg. */
+int anon_noise_rule_apply(struct anon_noise_rule *r, const unsigned char *s, size_t n,
+			  const unsigned char *entity, size_t entity_len, bool have_entity,
+			  unsigned char *out, size_t *outlen, const char **errmsg);
+/* The per-entity day shift (dateshift with --entity). */
+int64_t anon_noise_shift_days(struct anon_noise_shift *sh, const char *group, int64_t days,
+			      const unsigned char *entity, size_t len);
+void anon_noise_shift_init(struct anon_noise_shift *sh, const unsigned char subkey[32]);
+void anon_noise_shift_free(struct anon_noise_shift *sh);
+/* Gaussian calibration (CKS20 / OpenDP cdp_delta): delta of rho-zCDP at epsilon. */
+double anon_noise_cdp_delta(double rho, double eps);
+void anon_noise_rule_free(struct anon_noise_rule *r);
+
+#endif

@@ -1,0 +1,723 @@
+/* rule.c: the rules of anon-noise: parsing RULE[:args], deriving the noise scale on the
+ * column's grid, and transforming one value.  No lib calls here, so the unit tests can
+ * drive every rule directly; main.c does the glue. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "noise.h"
+
+#define DAY_MIN (-719162)   /* 0001-01-01 */
+#define DAY_MAX 2932896     /* 9999-12-31 */
+
+static bool dec_of(const char *s, struct anon_noise_dec *v)
+{
+	v->set = anon_noise_dec_parse((const unsigned char *)s, strlen(s), &v->mant, &v->ndec);
+	return v->set;
+}
+
+static bool date_of(const char *s, int64_t *days)
+{
+	struct anon_noise_date d;
+	size_t n = strlen(s);
+	if (!anon_noise_date_parse((const unsigned char *)s, n, &d) || d.has_time)
+		return false;
+	*days = d.days;
+	return true;
+}
+
+/* clamp=LO..HI, numbers or dates (a date column then). */
+static const char *parse_clamp(struct anon_noise_rule *r, const char *v)
+{
+	const char *dots = strstr(v, "..");
+	if (!dots || (size_t)(dots - v) >= sizeof(r->clamp_text[0]) ||
+	    strlen(dots + 2) >= sizeof(r->clamp_text[1]))
+		return "clamp wants LO..HI";
+	memcpy(r->clamp_text[0], v, (size_t)(dots - v));
+	r->clamp_text[0][dots - v] = '\0';
+	strcpy(r->clamp_text[1], dots + 2);
+	int64_t a, b;
+	if (date_of(r->clamp_text[0], &a) && date_of(r->clamp_text[1], &b)) {
+		if (a > b)
+			return "clamp: LO is after HI";
+		r->vtype = ANON_NOISE_DATE;
+		r->lo_u = a, r->hi_u = b;
+	} else {
+		if (!dec_of(r->clamp_text[0], &r->clamp_lo) || !dec_of(r->clamp_text[1], &r->clamp_hi))
+			return "clamp wants two numbers or two dates (YYYY-MM-DD)";
+		/* compare exactly: both on the finer grid, in 128 bits */
+		int nd = r->clamp_lo.ndec > r->clamp_hi.ndec ? r->clamp_lo.ndec : r->clamp_hi.ndec;
+		__int128 l = (__int128)r->clamp_lo.mant * anon_noise_pow10(nd - r->clamp_lo.ndec);
+		__int128 h = (__int128)r->clamp_hi.mant * anon_noise_pow10(nd - r->clamp_hi.ndec);
+		if (l > h)
+			return "clamp: LO is greater than HI";
+		r->vtype = ANON_NOISE_NUMBER;
+	}
+	r->clamp = true;
+	return NULL;
+}
+
+static bool positive(const struct anon_noise_dec *v)
+{
+	return v->set && v->mant > 0;
+}
+
+const char *anon_noise_rule_parse(struct anon_noise_rule *r, const char *text)
+{
+	static const struct {
+		const char *name;
+		enum anon_noise_kind kind;
+	} kinds[] = {
+		{ "laplace", ANON_NOISE_LAPLACE }, { "gaussian", ANON_NOISE_GAUSSIAN },
+		{ "dateshift", ANON_NOISE_DATESHIFT }, { "round", ANON_NOISE_ROUND },
+		{ "bucket", ANON_NOISE_BUCKET }, { "topcode", ANON_NOISE_TOPCODE },
+		{ "bottomcode", ANON_NOISE_BOTTOMCODE }, { "truncate", ANON_NOISE_TRUNCATE },
+	};
+	memset(r, 0, sizeof(*r));
+	r->decimals = -1;
+	r->eps_eff = r->delta_eff = r->rho = -1;
+	if (!text || !*text)
+		return "a rule is required (laplace, gaussian, dateshift, round, bucket, topcode, "
+		    "bottomcode or truncate)";
+	size_t nlen = strcspn(text, ":");
+	size_t i;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strlen(kinds[i].name) == nlen && !strncmp(kinds[i].name, text, nlen))
+			break;
+	if (i == sizeof(kinds) / sizeof(kinds[0]))
+		return "unknown rule";
+	r->kind = kinds[i].kind;
+	r->name = kinds[i].name;
+	const char *args = text[nlen] ? text + nlen + 1 : "";
+
+	char *copy = strdup(args), *save = NULL;
+	if (!copy)
+		return "out of memory";
+	const char *why = NULL;
+	int npos = 0;
+	for (char *a = strtok_r(copy, ",", &save); a && !why; a = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(a, '=');
+		if (r->kind <= ANON_NOISE_DATESHIFT) {
+			if (!eq) {
+				why = "arguments are key=value";
+				break;
+			}
+			*eq = '\0';
+			const char *k = a, *v = eq + 1;
+			bool noise = r->kind != ANON_NOISE_DATESHIFT;
+			if (noise && !strcmp(k, "epsilon")) {
+				if (!dec_of(v, &r->epsilon) || !positive(&r->epsilon))
+					why = "epsilon must be a positive decimal number";
+			} else if (noise && !strcmp(k, "sensitivity")) {
+				if (!dec_of(v, &r->sensitivity) || !positive(&r->sensitivity))
+					why = "sensitivity must be a positive decimal number";
+			} else if (r->kind == ANON_NOISE_LAPLACE && !strcmp(k, "scale")) {
+				if (!dec_of(v, &r->scale) || !positive(&r->scale))
+					why = "scale must be a positive decimal number";
+			} else if (r->kind == ANON_NOISE_GAUSSIAN && !strcmp(k, "sigma")) {
+				if (!dec_of(v, &r->sigma) || !positive(&r->sigma))
+					why = "sigma must be a positive decimal number";
+			} else if (r->kind == ANON_NOISE_GAUSSIAN && !strcmp(k, "delta")) {
+				if (!dec_of(v, &r->delta) || !positive(&r->delta) ||
+				    r->delta.mant >= anon_noise_pow10(r->delta.ndec))
+					why = "delta must be a decimal number strictly between 0 and 1";
+			} else if (noise && !strcmp(k, "clamp")) {
+				why = parse_clamp(r, v);
+			} else if (noise && !strcmp(k, "decimals")) {
+				struct anon_noise_dec dd;
+				if (!dec_of(v, &dd) || dd.ndec || dd.mant < 0 ||
+				    dd.mant > ANON_NOISE_DEC_MAX)
+					why = "decimals must be an integer from 0 to 18";
+				else
+					r->decimals = (int)dd.mant;
+			} else if (!noise && !strcmp(k, "days")) {
+				struct anon_noise_dec dd;
+				if (!dec_of(v, &dd) || dd.ndec || dd.mant < 1 || dd.mant > 365250)
+					why = "days must be an integer from 1 to 365250";
+				else
+					r->days = dd.mant;
+			} else if (!noise && !strcmp(k, "group")) {
+				if (strlen(v) >= sizeof(r->group))
+					why = "group name too long";
+				else
+					strcpy(r->group, v);
+			} else {
+				why = "unknown parameter";
+			}
+			continue;
+		}
+		/* generalization rules take positional arguments */
+		if (npos++ == 0) {
+			if (r->kind == ANON_NOISE_TRUNCATE) {
+				if (!strcmp(a, "year"))
+					r->unit = ANON_NOISE_YEAR;
+				else if (!strcmp(a, "month"))
+					r->unit = ANON_NOISE_MONTH;
+				else if (!strcmp(a, "day"))
+					r->unit = ANON_NOISE_DAY;
+				else if (!strcmp(a, "hour"))
+					r->unit = ANON_NOISE_HOUR;
+				else
+					why = "truncate wants year, month, day or hour";
+			} else if ((r->kind == ANON_NOISE_TOPCODE || r->kind == ANON_NOISE_BOTTOMCODE) &&
+			    date_of(a, &r->date_arg)) {
+				r->date_mode = true;
+			} else if (!dec_of(a, &r->step)) {
+				why = r->kind == ANON_NOISE_TOPCODE || r->kind == ANON_NOISE_BOTTOMCODE ?
+				    "the limit must be a decimal number or a date" :
+				    "the step must be a decimal number";
+			} else if ((r->kind == ANON_NOISE_ROUND || r->kind == ANON_NOISE_BUCKET) &&
+			    r->step.mant <= 0) {
+				why = "the step must be positive";
+			}
+		} else if (npos == 2 && r->kind == ANON_NOISE_BUCKET && !strcmp(a, "label")) {
+			r->label = true;
+		} else {
+			why = "too many arguments";
+		}
+	}
+	free(copy);
+	if (why)
+		return why;
+
+	switch (r->kind) {
+	case ANON_NOISE_LAPLACE:
+		if (!r->scale.set && !r->epsilon.set)
+			return "laplace wants epsilon=E with sensitivity=S or clamp=LO..HI, or scale=B";
+		if (r->epsilon.set && !r->sensitivity.set && !r->clamp)
+			return "laplace: epsilon needs sensitivity=S or clamp=LO..HI";
+		break;
+	case ANON_NOISE_GAUSSIAN:
+		if (!r->sigma.set && !r->epsilon.set)
+			return "gaussian wants epsilon=E,delta=D with sensitivity=S or clamp=LO..HI, "
+			    "or sigma=G";
+		if (r->epsilon.set && (!r->delta.set || (!r->sensitivity.set && !r->clamp)))
+			return "gaussian: epsilon needs delta=D and sensitivity=S or clamp=LO..HI";
+		if (r->delta.set && !r->epsilon.set)
+			return "gaussian: delta needs epsilon";
+		break;
+	case ANON_NOISE_DATESHIFT:
+		if (!r->days)
+			return "dateshift wants days=N";
+		break;
+	case ANON_NOISE_TRUNCATE:
+		if (npos != 1)
+			return "truncate wants year, month, day or hour";
+		break;
+	default:
+		if (npos < 1)
+			return "this rule wants a number";
+		break;
+	}
+	if (r->decimals >= 0 && r->vtype == ANON_NOISE_DATE)
+		return "decimals does not apply to a date clamp";
+	/* Check the parameters now, on the given grid or the integer one, so a usage error is
+	 * reported before any row (the real grid may still come from the first value). */
+	if (r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN) {
+		struct anon_noise_rule probe = *r;
+		int d = r->decimals;
+		if (d < 0)
+			d = r->clamp_lo.ndec > r->clamp_hi.ndec ? r->clamp_lo.ndec : r->clamp_hi.ndec;
+		const char *e = anon_noise_rule_grid(&probe,
+		    r->vtype == ANON_NOISE_DATE ? ANON_NOISE_DATE : ANON_NOISE_NUMBER, d);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+/* OpenDP / CKS20 cdp_delta: any alpha > 1 gives a valid bound, so the float search can only
+ * err toward a larger delta. */
+double anon_noise_cdp_delta(double rho, double eps)
+{
+	if (rho <= 0)
+		return 0;
+	double amin = 1.01, amax = (eps + 1) / (2 * rho) + 2, alpha = amin;
+	for (int i = 0; i < 200; i++) {
+		alpha = (amin + amax) / 2;
+		double deriv = (2 * alpha - 1) * rho - eps + log1p(-1.0 / alpha);
+		if (deriv < 0)
+			amin = alpha;
+		else
+			amax = alpha;
+	}
+	double delta = exp((alpha - 1) * (alpha * rho - eps) + alpha * log1p(-1 / alpha)) /
+	    (alpha - 1.0);
+	return delta < 1 ? delta : 1;
+}
+
+/* ceil(v * 10^d) for a positive decimal, in 128 bits. */
+static u128 units_ceil(const struct anon_noise_dec *v, int d)
+{
+	if (v->ndec <= d)
+		return (u128)(uint64_t)v->mant * (uint64_t)anon_noise_pow10(d - v->ndec);
+	uint64_t div = (uint64_t)anon_noise_pow10(v->ndec - d);
+	return ((uint64_t)v->mant + div - 1) / div;
+}
+
+const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtype t, int d)
+{
+	if (r->vtype != ANON_NOISE_UNSET && r->vtype != t)
+		return t == ANON_NOISE_DATE ? "a date where the rule expects a number" :
+		    "a number where the rule expects a date";
+	if (t == ANON_NOISE_DATE && r->decimals > 0)
+		return "decimals does not apply to dates";
+	r->vtype = t;
+	r->d = t == ANON_NOISE_DATE ? 0 : d;
+	r->ready = true;
+	if (r->kind != ANON_NOISE_LAPLACE && r->kind != ANON_NOISE_GAUSSIAN)
+		return NULL;
+	if (r->clamp && t == ANON_NOISE_NUMBER) {
+		/* bounds off the grid move inward, which only narrows the range */
+		if (!anon_noise_dec_rescale(r->clamp_lo.mant, r->clamp_lo.ndec, r->d,
+		    ANON_NOISE_CEIL, &r->lo_u) ||
+		    !anon_noise_dec_rescale(r->clamp_hi.mant, r->clamp_hi.ndec, r->d,
+		    ANON_NOISE_FLOOR, &r->hi_u))
+			return "clamp bounds too large for the grid";
+		if (r->lo_u > r->hi_u)
+			return "clamp range holds no value on the grid";
+	}
+	/* Sensitivity in units: bounded mode needs no rounding slack; metric mode pays one
+	 * unit because inputs with more decimals than the grid are rounded (dates are exact). */
+	u128 du = 0;
+	r->bounded = false;
+	if (r->sensitivity.set) {
+		du = units_ceil(&r->sensitivity, r->d) + (t == ANON_NOISE_NUMBER);
+	}
+	if (r->clamp) {
+		u128 width = (u128)((__int128)r->hi_u - r->lo_u);
+		if (!r->sensitivity.set || width <= du) {
+			du = width;
+			r->bounded = true;
+		}
+	}
+	if (du > ANON_NOISE_SCALE_MAX)
+		return "sensitivity too large for the grid";
+	r->delta_u = (uint64_t)du;
+	r->eps_eff = r->delta_eff = r->rho = -1;
+
+	if (r->kind == ANON_NOISE_LAPLACE) {
+		u128 T = 0;
+		if (r->epsilon.set) {
+			/* T = ceil(du / eps) = ceil(du * 10^k / m): never less noise than asked */
+			u128 num = du * (uint64_t)anon_noise_pow10(r->epsilon.ndec);
+			u128 m = (uint64_t)r->epsilon.mant;
+			T = (num + m - 1) / m;
+		}
+		if (r->scale.set) {
+			u128 b = units_ceil(&r->scale, r->d);
+			if (b > T)
+				T = b;
+		}
+		if (T > ANON_NOISE_SCALE_MAX)
+			return "laplace: scale too large for the grid (use fewer decimals)";
+		r->scale_u = (uint64_t)T;
+		if (du)
+			r->eps_eff = (double)du / (double)T;
+		else if (r->bounded)
+			r->eps_eff = 0;  /* a one-point clamp releases nothing */
+		return NULL;
+	}
+
+	u128 s = 0;
+	if (r->sigma.set)
+		s = units_ceil(&r->sigma, r->d);
+	if (r->epsilon.set) {
+		double eps = (double)r->epsilon.mant / (double)anon_noise_pow10(r->epsilon.ndec);
+		double delta = (double)r->delta.mant / (double)anon_noise_pow10(r->delta.ndec);
+		double ddu = (double)du;
+		/* smallest sigma_u whose delta, with a margin for float error, is within delta */
+		uint64_t lo = 1, hi = ANON_NOISE_SIGMA_MAX;
+		if (anon_noise_cdp_delta(ddu * ddu / (2.0 * (double)hi * (double)hi), eps) *
+		    (1 + 1e-9) > delta)
+			return "gaussian: sigma too large for the grid (use fewer decimals or a "
+			    "larger delta)";
+		while (lo < hi) {
+			uint64_t mid = lo + (hi - lo) / 2;
+			double rho = ddu * ddu / (2.0 * (double)mid * (double)mid);
+			if (anon_noise_cdp_delta(rho, eps) * (1 + 1e-9) <= delta)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (lo > s)
+			s = lo;
+	}
+	if (s > ANON_NOISE_SIGMA_MAX)
+		return "gaussian: sigma too large for the grid (use fewer decimals)";
+	r->scale_u = (uint64_t)s;
+	if (du) {
+		r->rho = (double)du * (double)du / (2.0 * (double)s * (double)s);
+		if (r->epsilon.set) {
+			r->eps_eff = (double)r->epsilon.mant /
+			    (double)anon_noise_pow10(r->epsilon.ndec);
+			r->delta_eff = anon_noise_cdp_delta(r->rho, r->eps_eff) * (1 + 1e-9);
+		}
+	}
+	return NULL;
+}
+
+/* ---- per-entity shift ----------------------------------------------------------------------- */
+
+void anon_noise_shift_init(struct anon_noise_shift *sh, const unsigned char subkey[32])
+{
+	static const unsigned char zero[32], iv[16];
+	memcpy(sh->subkey, subkey, 32);
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (!mac || !(sh->mac = EVP_MAC_CTX_new(mac)) ||
+	    !EVP_MAC_init(sh->mac, sh->subkey, 32, params))
+		anon_noise_rng_fatal("cannot set up HMAC-SHA256");
+	EVP_MAC_free(mac);
+	/* a small buffer: each entity reads only a few bytes of its own stream */
+	anon_noise_rng_chacha(&sh->stream, 64, zero, iv);
+	sh->ready = true;
+}
+
+void anon_noise_shift_free(struct anon_noise_shift *sh)
+{
+	if (!sh->ready)
+		return;
+	EVP_MAC_CTX_free(sh->mac);
+	anon_noise_rng_free(&sh->stream);
+	OPENSSL_cleanse(sh->subkey, sizeof(sh->subkey));
+	sh->ready = false;
+}
+
+static void mac_lp(EVP_MAC_CTX *m, const void *p, size_t n)
+{
+	unsigned char len[4] = { (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+		(unsigned char)(n >> 8), (unsigned char)n };
+	if (!EVP_MAC_update(m, len, 4) || !EVP_MAC_update(m, p, n))
+		anon_noise_rng_fatal("HMAC failed");
+}
+
+int64_t anon_noise_shift_days(struct anon_noise_shift *sh, const char *group, int64_t days,
+			      const unsigned char *entity, size_t len)
+{
+	static const unsigned char iv[16];
+	unsigned char key[32];
+	size_t klen = 0;
+	/* k = HMAC(subkey, lp("dateshift") lp(group) lp(entity)) keys this entity's stream */
+	if (!EVP_MAC_init(sh->mac, NULL, 0, NULL))
+		anon_noise_rng_fatal("HMAC failed");
+	mac_lp(sh->mac, "dateshift", 9);
+	mac_lp(sh->mac, group, strlen(group));
+	mac_lp(sh->mac, entity, len);
+	if (!EVP_MAC_final(sh->mac, key, &klen, sizeof(key)))
+		anon_noise_rng_fatal("HMAC failed");
+	anon_noise_rng_rekey(&sh->stream, key, iv);
+	OPENSSL_cleanse(key, sizeof(key));
+	return -days + (int64_t)anon_noise_uniform64(&sh->stream, (uint64_t)(2 * days + 1));
+}
+
+/* ---- utility figures ------------------------------------------------------------------------ */
+
+static void hist_grow(struct anon_noise_hist *h, bool down)
+{
+	uint64_t in[ANON_NOISE_HIST_BINS] = { 0 }, out[ANON_NOISE_HIST_BINS] = { 0 };
+	int off = down ? ANON_NOISE_HIST_BINS / 2 : 0;
+	for (int i = 0; i < ANON_NOISE_HIST_BINS; i++) {
+		in[off + i / 2] += h->in[i];
+		out[off + i / 2] += h->out[i];
+	}
+	memcpy(h->in, in, sizeof(in));
+	memcpy(h->out, out, sizeof(out));
+	if (down)
+		h->lo -= ANON_NOISE_HIST_BINS * h->width;
+	h->width *= 2;
+}
+
+static int hist_bin(struct anon_noise_hist *h, double v)
+{
+	for (int guard = 0; guard < 2100; guard++) {
+		if (v < h->lo)
+			hist_grow(h, true);
+		else if (v >= h->lo + ANON_NOISE_HIST_BINS * h->width)
+			hist_grow(h, false);
+		else
+			break;
+	}
+	int b = (int)((v - h->lo) / h->width);
+	return b < 0 ? 0 : b >= ANON_NOISE_HIST_BINS ? ANON_NOISE_HIST_BINS - 1 : b;
+}
+
+void anon_noise_hist_add(struct anon_noise_hist *h, double in, double out, double unit)
+{
+	if (!h->started) {
+		h->width = unit;
+		h->lo = floor(in / unit) * unit - (ANON_NOISE_HIST_BINS / 2) * unit;
+		h->started = true;
+	}
+	h->in[hist_bin(h, in)]++;
+	h->out[hist_bin(h, out)]++;
+	h->n++;
+	h->abs_err += fabs(out - in);
+}
+
+/* ---- applying a rule ------------------------------------------------------------------------ */
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t s;
+	if (__builtin_add_overflow(a, b, &s))
+		return b > 0 ? INT64_MAX : -INT64_MAX;
+	return s;
+}
+
+static int64_t floor_div(__int128 x, int64_t n, int64_t *rem)
+{
+	__int128 q = x / n, r = x % n;
+	if (r < 0) {
+		q--;
+		r += n;
+	}
+	*rem = (int64_t)r;
+	return (int64_t)q;
+}
+
+/* Count decimals of a number in text (for the default grid); -1 when not a number. */
+static int count_decimals(const unsigned char *s, size_t n)
+{
+	int64_t m;
+	int nd;
+	return anon_noise_dec_parse(s, n, &m, &nd) ? nd : -1;
+}
+
+/* Zero the time digits from position `from` on (11: the hour, 14: the minutes). */
+static void zero_time(unsigned char *o, size_t from, size_t end)
+{
+	for (size_t i = from; i < end; i++)
+		if (o[i] >= '0' && o[i] <= '9')
+			o[i] = '0';
+}
+
+static int apply_noise(struct anon_noise_rule *r, const unsigned char *s, size_t n,
+		       unsigned char *out, size_t *outlen, const char **errmsg)
+{
+	if (!r->ready) {
+		bool date = anon_noise_date_like(s, n);
+		int d = r->decimals;
+		if (!date && d < 0 && (d = count_decimals(s, n)) < 0) {
+			*errmsg = "not a number";
+			return -1;
+		}
+		const char *e = anon_noise_rule_grid(r, date ? ANON_NOISE_DATE : ANON_NOISE_NUMBER,
+		    date ? 0 : d);
+		if (e) {
+			*errmsg = e;
+			return -1;
+		}
+	}
+	int64_t noise;
+	if (r->kind == ANON_NOISE_LAPLACE)
+		noise = anon_noise_laplace(r->rng, r->scale_u, 1);
+	else
+		noise = anon_noise_gaussian(r->rng, r->scale_u);
+	if (r->vtype == ANON_NOISE_DATE) {
+		struct anon_noise_date dt;
+		if (!anon_noise_date_parse(s, n, &dt)) {
+			*errmsg = "not a valid date or timestamp";
+			return -1;
+		}
+		int64_t x = dt.days;
+		if (r->clamp)
+			x = x < r->lo_u ? r->lo_u : x > r->hi_u ? r->hi_u : x;
+		int64_t y = sat_add(x, noise);
+		/* keeping the result a valid date is post-processing */
+		y = y < DAY_MIN ? DAY_MIN : y > DAY_MAX ? DAY_MAX : y;
+		anon_noise_date_format(y, (char *)out);
+		memcpy(out + 10, s + 10, n - 10);
+		*outlen = n;
+		anon_noise_hist_add(&r->hist, (double)dt.days, (double)y, 1);
+		return 0;
+	}
+	int64_t x;
+	int e = anon_noise_fixed_parse(s, n, r->d, &x);
+	if (e) {
+		*errmsg = e == 1 ? "not a number" : "number out of range";
+		return -1;
+	}
+	int64_t in = x;
+	if (r->clamp)
+		x = x < r->lo_u ? r->lo_u : x > r->hi_u ? r->hi_u : x;
+	int64_t y = sat_add(x, noise);
+	*outlen = anon_noise_fixed_format(y, r->d, (char *)out);
+	double unit = 1.0 / (double)anon_noise_pow10(r->d);
+	anon_noise_hist_add(&r->hist, (double)in * unit, (double)y * unit, unit);
+	return 0;
+}
+
+static int apply_date(struct anon_noise_rule *r, const unsigned char *s, size_t n,
+		      const unsigned char *entity, size_t entity_len, bool have_entity,
+		      unsigned char *out, size_t *outlen, const char **errmsg)
+{
+	struct anon_noise_date dt;
+	if (!anon_noise_date_parse(s, n, &dt)) {
+		*errmsg = anon_noise_date_like(s, n) || r->kind == ANON_NOISE_DATESHIFT ||
+		    r->kind == ANON_NOISE_TRUNCATE ? "not a valid date or timestamp" :
+		    "a number where the rule expects a date";
+		return -1;
+	}
+	int64_t y = dt.days;
+	memcpy(out, s, n);
+	*outlen = n;
+	switch (r->kind) {
+	case ANON_NOISE_DATESHIFT: {
+		int64_t shift;
+		if (have_entity) {
+			if (!entity_len) {
+				*errmsg = "the entity column is NULL or empty";
+				return -1;
+			}
+			if (r->have_last && r->last_len == entity_len &&
+			    !memcmp(r->last_entity, entity, entity_len)) {
+				shift = r->last_shift;
+			} else {
+				shift = anon_noise_shift_days(r->shift, r->group, r->days, entity,
+				    entity_len);
+				if (r->last_cap < entity_len) {
+					free(r->last_entity);
+					r->last_cap = entity_len < 64 ? 64 : entity_len;
+					if (!(r->last_entity = malloc(r->last_cap)))
+						anon_noise_rng_fatal("out of memory");
+				}
+				memcpy(r->last_entity, entity, entity_len);
+				r->last_len = entity_len;
+				r->last_shift = shift;
+				r->have_last = true;
+			}
+		} else {
+			shift = -r->days + (int64_t)anon_noise_uniform64(r->rng,
+			    (uint64_t)(2 * r->days + 1));
+		}
+		y += shift;
+		if (!anon_noise_date_format(y, (char *)out)) {
+			*errmsg = "shifted date out of range";
+			return -1;
+		}
+		break;
+	}
+	case ANON_NOISE_TRUNCATE: {
+		int month = r->unit == ANON_NOISE_YEAR ? 1 : dt.month;
+		int day = r->unit <= ANON_NOISE_MONTH ? 1 : dt.day;
+		y = anon_noise_days_from_civil(dt.year, (unsigned)month, (unsigned)day);
+		anon_noise_date_format(y, (char *)out);
+		zero_time(out, r->unit == ANON_NOISE_HOUR ? 14 : 11, dt.time_end);
+		break;
+	}
+	default: /* topcode, bottomcode with a date limit: compare calendar dates */
+		if (r->kind == ANON_NOISE_TOPCODE ? dt.days > r->date_arg : dt.days < r->date_arg) {
+			y = r->date_arg;
+			anon_noise_date_format(y, (char *)out);
+			zero_time(out, 11, dt.time_end);
+		}
+		break;
+	}
+	anon_noise_hist_add(&r->hist, (double)dt.days, (double)y, 1);
+	return 0;
+}
+
+static int apply_number(struct anon_noise_rule *r, const unsigned char *s, size_t n,
+			unsigned char *out, size_t *outlen, const char **errmsg)
+{
+	int64_t mant, x, step, y;
+	int nd;
+	if (!anon_noise_dec_parse(s, n, &mant, &nd)) {
+		*errmsg = anon_noise_date_like(s, n) ? "a date where the rule expects a number" :
+		    "not a number";
+		return -1;
+	}
+	/* exact on the finer of the value's grid and the step's */
+	int d = nd > r->step.ndec ? nd : r->step.ndec;
+	if (!anon_noise_dec_rescale(mant, nd, d, ANON_NOISE_FLOOR, &x) ||
+	    !anon_noise_dec_rescale(r->step.mant, r->step.ndec, d, ANON_NOISE_FLOOR, &step)) {
+		*errmsg = "number out of range";
+		return -1;
+	}
+	int64_t rem;
+	__int128 res;
+	size_t len;
+	switch (r->kind) {
+	case ANON_NOISE_ROUND: {
+		int64_t q = floor_div(x, step, &rem);
+		/* nearest multiple; a tie goes to the even multiple */
+		if (2 * (__int128)rem > step || (2 * (__int128)rem == step && (q & 1)))
+			q++;
+		res = (__int128)q * step;
+		break;
+	}
+	case ANON_NOISE_BUCKET:
+		res = (__int128)floor_div(x, step, &rem) * step;
+		break;
+	case ANON_NOISE_TOPCODE:
+		res = x > step ? step : x;
+		break;
+	default:
+		res = x < step ? step : x;
+		break;
+	}
+	if (res > INT64_MAX || res < -INT64_MAX) {
+		*errmsg = "number out of range";
+		return -1;
+	}
+	y = (int64_t)res;
+	if ((r->kind == ANON_NOISE_TOPCODE || r->kind == ANON_NOISE_BOTTOMCODE) && y == x) {
+		memcpy(out, s, n);  /* within the limit: untouched, byte for byte */
+		len = n;
+	} else {
+		len = anon_noise_fixed_format(y, d, (char *)out);
+		if (r->kind == ANON_NOISE_BUCKET && r->label) {
+			__int128 hi = res + step - 1;  /* inclusive upper end, in the same units */
+			if (hi > INT64_MAX) {
+				*errmsg = "number out of range";
+				return -1;
+			}
+			out[len++] = '-';
+			len += anon_noise_fixed_format((int64_t)hi, d, (char *)out + len);
+		}
+	}
+	*outlen = len;
+	double unit = 1.0 / (double)anon_noise_pow10(d);
+	anon_noise_hist_add(&r->hist, (double)x * unit, (double)y * unit, unit);
+	return 0;
+}
+
+int anon_noise_rule_apply(struct anon_noise_rule *r, const unsigned char *s, size_t n,
+			  const unsigned char *entity, size_t entity_len, bool have_entity,
+			  unsigned char *out, size_t *outlen, const char **errmsg)
+{
+	switch (r->kind) {
+	case ANON_NOISE_LAPLACE:
+	case ANON_NOISE_GAUSSIAN:
+		return apply_noise(r, s, n, out, outlen, errmsg);
+	case ANON_NOISE_DATESHIFT:
+	case ANON_NOISE_TRUNCATE:
+		return apply_date(r, s, n, entity, entity_len, have_entity, out, outlen, errmsg);
+	case ANON_NOISE_TOPCODE:
+	case ANON_NOISE_BOTTOMCODE:
+		if (r->date_mode)
+			return apply_date(r, s, n, NULL, 0, false, out, outlen, errmsg);
+		return apply_number(r, s, n, out, outlen, errmsg);
+	default:
+		if (anon_noise_date_like(s, n)) {
+			*errmsg = "a date where the rule expects a number";
+			return -1;
+		}
+		return apply_number(r, s, n, out, outlen, errmsg);
+	}
+}
+
+void anon_noise_rule_free(struct anon_noise_rule *r)
+{
+	free(r->last_entity);
+	r->last_entity = NULL;
+}
