@@ -7,6 +7,8 @@
 #     byte for byte.
 #  3. The COPY text form holds the same values as the CSV form (NULL is \N; "" is empty).
 #  4. The same seed gives the same bytes; every card is Luhn-valid.
+#  5. With CHECK_PG=1 and PostgreSQL server binaries installed: a throwaway server loads both
+#     forms into typed tables, and COPY TO writes both back byte for byte.
 set -eu
 cd "$(dirname "$0")/.."
 rows=${1:-200000}
@@ -80,5 +82,33 @@ EOF
 
 "$BENCH_LIBCSV" <"$t/a.csv" | cmp - "$t/a.csv"
 echo "libcsv strict: reproduced byte for byte (NULL and \"\" kept apart)"
+if [ "${CHECK_PG:-0}" = 1 ]; then
+	pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[ -x "$pgbin/initdb" ] || { echo "CHECK_PG=1: no PostgreSQL server binaries" >&2; exit 1; }
+	pgdir=$(mktemp -d /tmp/anon-bench-pg.XXXXXX)
+	chmod 755 "$pgdir"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$pgdir"
+		as() { su postgres -c "$*"; }
+	else
+		as() { sh -c "$*"; }
+	fi
+	as "$pgbin/initdb -D $pgdir/data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" \
+	    >"$pgdir/initdb.log" 2>&1 || { cat "$pgdir/initdb.log" >&2; exit 1; }
+	as "$pgbin/pg_ctl -D $pgdir/data -l $pgdir/server.log -w \
+	    -o '-k $pgdir -c listen_addresses= -F' start" >/dev/null || exit 1
+	trap 'as "$pgbin/pg_ctl -D $pgdir/data -m fast -w stop" >/dev/null; rm -rf "$pgdir"' EXIT
+	cols="id bigint, email text, phone text, name text, age int, card text, dob date,
+	    salary numeric(12,2), notes text"
+	psql -X -q -v ON_ERROR_STOP=1 -h "$pgdir" -U postgres \
+	    -c "create table c ($cols)" -c "create table t ($cols)" \
+	    -c "\\copy c from '$t/a.csv' with (format csv, header)" \
+	    -c "\\copy t from '$t/a.copy'" \
+	    -c "\\copy (select * from c order by id) to '$t/c.csv' with (format csv, header)" \
+	    -c "\\copy (select * from t order by id) to '$t/t.csv' with (format csv, header)" \
+	    -c "\\copy (select * from t order by id) to '$t/t.copy'" || exit 1
+	cmp "$t/a.csv" "$t/c.csv" && cmp "$t/a.csv" "$t/t.csv" && cmp "$t/a.copy" "$t/t.copy" || exit 1
+	echo "postgresql: both forms load into typed columns and COPY TO writes them back byte for byte"
+fi
 awk -v b="$(wc -c <"$t/a.csv")" -v n="$rows" 'BEGIN { printf "average row: %.1f bytes\n", b / (n + 1) }'
 rm -rf "$t"
