@@ -653,8 +653,9 @@ void anon_ctx_abort(int code)
 	if (!ctx || !ctx->running)
 		return;
 	ctx->running = false;
-	if (!ctx->out.failed)
-		anon_writer_flush(&ctx->out); /* the complete rows written so far */
+	/* The complete rows written so far go out; after a usage error nothing does. */
+	if (!ctx->out.failed && code != EX_USAGE)
+		anon_writer_flush(&ctx->out);
 	if (ctx->rej_open && !ctx->rej.failed)
 		anon_writer_flush(&ctx->rej);
 	write_audit(ctx, code);

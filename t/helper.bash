@@ -1,5 +1,6 @@
 # helper.bash: loaded by every t/*.bats file. Puts the freshly built tools first on PATH,
 # loads bats-support/assert/file, and starts throwaway PostgreSQL servers for pg tests.
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
