@@ -66,7 +66,9 @@ const char *fpe_ff1_prepare(struct fpe_plan *p)
 		}
 		if (off + 16 == qlen) {
 			for (size_t j = 0; j < 16; j++)
-				p->x[j] = chain[j] ^ block[j];
+				block[j] ^= chain[j];
+			p->x_hi = fpe_load_be64(block);
+			p->x_lo = fpe_load_be64(block + 8);
 			break;
 		}
 		for (size_t j = 0; j < 16; j++)
@@ -77,21 +79,22 @@ const char *fpe_ff1_prepare(struct fpe_plan *p)
 	return NULL;
 }
 
-/* One round's PRF output y = NUM(S) for the half `half`, from the precomputed chain. */
-static inline bool ff1_round_u128(const struct fpe_plan *p, unsigned i, fpe_u128 half,
-				  fpe_u128 *y)
+/* One round's PRF output y = NUM(S) for the half `half`: the last block of Q is the fixed head
+ * (already in x), then [i]^1 and [half]^b, so R = CIPH(x xor ([i] || [half]^b)). */
+static inline bool ff1_round(const struct fpe_plan *p, unsigned i, fpe_u128 half, fpe_u128 *y)
 {
 	unsigned char block[16], r[16];
-	memcpy(block, p->x, 16);
-	block[15 - p->b] ^= (unsigned char)i;
-	for (size_t j = 0; j < p->b; j++)
-		block[15 - j] ^= (unsigned char)(half >> (8 * j));
+	fpe_u128 tail = (fpe_u128)i << (8 * p->b) | half;
+	fpe_store_be64(block, p->x_hi ^ (uint64_t)(tail >> 64));
+	fpe_store_be64(block + 8, p->x_lo ^ (uint64_t)tail);
 	if (!fpe_cipher_block(p->cipher, block, r))
 		return false;
-	fpe_u128 v = 0;
-	for (size_t j = 0; j < p->d; j++)
-		v = v << 8 | r[j];
-	*y = v;
+	uint64_t hi = fpe_load_be64(r), lo = fpe_load_be64(r + 8);
+	switch (p->d) {
+	case 8: *y = hi; break;
+	case 12: *y = (fpe_u128)hi << 32 | lo >> 32; break;
+	default: *y = (fpe_u128)hi << 64 | lo; break;
+	}
 	return true;
 }
 
@@ -104,7 +107,7 @@ static const char *ff1_run_u128(const struct fpe_plan *p, const uint16_t *in, ui
 	if (!decrypt) {
 		for (unsigned i = 0; i < ROUNDS; i++) {
 			fpe_u128 mod = (i & 1) ? p->mod_v : p->mod_u;
-			if (!ff1_round_u128(p, i, b, &y))
+			if (!ff1_round(p, i, b, &y))
 				return "AES failed";
 			fpe_u128 c = a + y % mod;
 			if (c >= mod)
@@ -115,7 +118,7 @@ static const char *ff1_run_u128(const struct fpe_plan *p, const uint16_t *in, ui
 	} else {
 		for (unsigned i = ROUNDS; i-- > 0;) {
 			fpe_u128 mod = (i & 1) ? p->mod_v : p->mod_u;
-			if (!ff1_round_u128(p, i, a, &y))
+			if (!ff1_round(p, i, a, &y))
 				return "AES failed";
 			fpe_u128 ym = y % mod;
 			fpe_u128 c = b >= ym ? b - ym : b + (mod - ym);
@@ -128,29 +131,26 @@ static const char *ff1_run_u128(const struct fpe_plan *p, const uint16_t *in, ui
 	return NULL;
 }
 
-/* d = 8 and radix^v <= 2^32: everything in 64 bits (16-digit cards land here). */
+/* d = 8 and radix^v <= 2^32: everything in 64 bits (16-digit cards land here). The tail
+ * [i]^1 || [half]^b fits the low 8 bytes of the block since b <= 4. */
 static const char *ff1_run_u64(const struct fpe_plan *p, const uint16_t *in, uint16_t *out,
 			       bool decrypt)
 {
 	uint64_t a = (uint64_t)fpe_num(in, p->u, p->radix);
 	uint64_t b = (uint64_t)fpe_num(in + p->u, p->v, p->radix);
-	uint64_t mods[2] = { (uint64_t)p->mod_u, (uint64_t)p->mod_v };
-	const unsigned pos = 15 - (unsigned)p->b;
+	const uint64_t mods[2] = { (uint64_t)p->mod_u, (uint64_t)p->mod_v };
+	const uint64_t invs[2] = { p->inv_u, p->inv_v };
+	const unsigned shift = 8 * (unsigned)p->b;
 	unsigned char block[16], r[16];
+	fpe_store_be64(block, p->x_hi);
 	for (unsigned k = 0; k < ROUNDS; k++) {
 		unsigned i = decrypt ? ROUNDS - 1 - k : k;
 		uint64_t mod = mods[i & 1];
 		uint64_t half = decrypt ? a : b;
-		memcpy(block, p->x, 16);
-		block[pos] ^= (unsigned char)i;
-		for (unsigned j = 0; j < p->b; j++)
-			block[15 - j] ^= (unsigned char)(half >> (8 * j));
+		fpe_store_be64(block + 8, p->x_lo ^ ((uint64_t)i << shift | half));
 		if (!fpe_cipher_block(p->cipher, block, r))
 			return "AES failed";
-		uint64_t y = 0;
-		for (int j = 0; j < 8; j++)
-			y = y << 8 | r[j];
-		uint64_t ym = y % mod;
+		uint64_t ym = fpe_mod64(fpe_load_be64(r), mod, invs[i & 1]);
 		if (!decrypt) {
 			uint64_t c = a + ym;  /* a, ym < 2^32: no overflow */
 			if (c >= mod)

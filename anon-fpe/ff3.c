@@ -24,29 +24,34 @@ const char *fpe_ff3_prepare(struct fpe_plan *p)
 	return NULL;
 }
 
-/* y = NUM(REVB(CIPH(REVB(W xor [i]^4 || [half]^12)))) */
+/* y = NUM(REVB(CIPH(REVB(W xor [i]^4 || [half]^12)))): REVB turns the big-endian fields
+ * into little-endian ones, so the block is half in 12 little-endian bytes, then W reversed. */
 static inline bool ff3_round(const struct fpe_plan *p, unsigned i, fpe_u128 half, fpe_u128 *y)
 {
 	const unsigned char *w = (i & 1) ? p->tl : p->tr;
 	unsigned char block[16], s[16];
-	for (int j = 0; j < 12; j++)
-		block[j] = (unsigned char)(half >> (8 * j));
+	fpe_store_le(block, half, 12);
 	block[12] = w[3] ^ (unsigned char)i;
 	block[13] = w[2];
 	block[14] = w[1];
 	block[15] = w[0];
 	if (!fpe_cipher_block(p->cipher, block, s))
 		return false;
-	fpe_u128 v = 0;
-	for (int j = 15; j >= 0; j--)
-		v = v << 8 | s[j];
-	*y = v;
+	*y = fpe_load_le(s, 16);
 	return true;
 }
 
-/* y mod m for m <= 2^96: two 64-bit divisions when m fits 64 bits. */
-static inline fpe_u128 mod96(fpe_u128 y, fpe_u128 m)
+/* y mod m for m <= 2^96. With m <= 2^32 (and inv its reciprocal), y = hi*2^64 + lo reduces
+ * without division as ((hi mod m) * (2^64 mod m) + lo mod m) mod m, each product < 2^64. */
+static inline fpe_u128 mod96(fpe_u128 y, fpe_u128 m, uint64_t inv)
 {
+	if (inv) {
+		uint64_t m64 = (uint64_t)m;
+		uint64_t two64 = fpe_mod64(UINT64_MAX, m64, inv) + 1;  /* 2^64 mod m, maybe = m */
+		uint64_t h = fpe_mod64(fpe_mod64((uint64_t)(y >> 64), m64, inv) * two64, m64, inv);
+		uint64_t r = h + fpe_mod64((uint64_t)y, m64, inv);
+		return r >= m64 ? r - m64 : r;
+	}
 	if ((m >> 64) == 0) {
 		uint64_t m64 = (uint64_t)m;
 		uint64_t hi = (uint64_t)(y >> 64) % m64;
@@ -65,7 +70,7 @@ const char *fpe_ff3_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *
 			fpe_u128 mod = (i & 1) ? p->mod_v : p->mod_u;
 			if (!ff3_round(p, i, b, &y))
 				return "AES failed";
-			fpe_u128 c = a + mod96(y, mod);
+			fpe_u128 c = a + mod96(y, mod, (i & 1) ? p->inv_v : p->inv_u);
 			if (c >= mod)
 				c -= mod;
 			a = b;
@@ -76,7 +81,7 @@ const char *fpe_ff3_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *
 			fpe_u128 mod = (i & 1) ? p->mod_v : p->mod_u;
 			if (!ff3_round(p, i, a, &y))
 				return "AES failed";
-			fpe_u128 ym = mod96(y, mod);
+			fpe_u128 ym = mod96(y, mod, (i & 1) ? p->inv_v : p->inv_u);
 			fpe_u128 c = b >= ym ? b - ym : b + (mod - ym);
 			b = a;
 			a = c;

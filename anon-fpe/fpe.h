@@ -44,10 +44,11 @@ struct fpe_plan {
 	unsigned radix;
 	size_t n, u, v;
 	fpe_u128 mod_u, mod_v;        /* radix^u, radix^v (not for FPE_PATH_BIG) */
+	uint64_t inv_u, inv_v;        /* floor((2^64-1)/mod) when mod <= 2^32, else 0 */
 	/* FF1 */
 	size_t b, d;
-	unsigned char x[16];           /* CBC-MAC chain over P and the tweak blocks, XORed with
-				        * the fixed head of the last block of Q */
+	uint64_t x_hi, x_lo;           /* CBC-MAC chain over P and the tweak blocks, XORed with
+				        * the fixed head of the last block of Q (big-endian) */
 	const unsigned char *tweak;    /* caller's bytes, kept for the bignum path */
 	size_t tlen;
 	/* FF3-1 */
@@ -88,6 +89,56 @@ void fpe_str(fpe_u128 v, unsigned radix, uint16_t *x, size_t m);
 void fpe_str_rev(fpe_u128 v, unsigned radix, uint16_t *x, size_t m);
 /* radix^m when it is at most 2^96, else 0 */
 fpe_u128 fpe_pow96(unsigned radix, size_t m);
+
+/* Integers as len <= 16 big- or little-endian bytes. */
+static inline fpe_u128 fpe_load_le(const unsigned char *s, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	fpe_u128 v = 0;
+	__builtin_memcpy(&v, s, len);
+	return v;
+#else
+	fpe_u128 v = 0;
+	for (size_t j = len; j-- > 0;)
+		v = v << 8 | s[j];
+	return v;
+#endif
+}
+static inline void fpe_store_le(unsigned char *s, fpe_u128 v, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	__builtin_memcpy(s, &v, len);
+#else
+	for (size_t j = 0; j < len; j++, v >>= 8)
+		s[j] = (unsigned char)v;
+#endif
+}
+/* x mod m for 64-bit x and m <= 2^32 without a division: inv = floor((2^64-1)/m) makes
+ * the quotient estimate short by at most 2. */
+static inline uint64_t fpe_mod64(uint64_t x, uint64_t m, uint64_t inv)
+{
+	uint64_t q = (uint64_t)(((fpe_u128)x * inv) >> 64);
+	uint64_t r = x - q * m;
+	while (r >= m)
+		r -= m;
+	return r;
+}
+static inline uint64_t fpe_load_be64(const unsigned char *s)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+static inline void fpe_store_be64(unsigned char *s, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	__builtin_memcpy(s, &v, 8);
+}
 
 /* ---- alphabets (alphabet.c) ----------------------------------------------------------------- */
 struct fpe_symbol {

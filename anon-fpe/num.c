@@ -179,7 +179,13 @@ const char *fpe_plan_init(struct fpe_plan *p, const struct fpe_cipher *c,
 	p->n = n;
 	p->tweak = tweak;
 	p->tlen = tlen;
-	return c->algo == FPE_FF1 ? fpe_ff1_prepare(p) : fpe_ff3_prepare(p);
+	const char *why2 = c->algo == FPE_FF1 ? fpe_ff1_prepare(p) : fpe_ff3_prepare(p);
+	const fpe_u128 small = (fpe_u128)1 << 32;
+	if (p->mod_u && p->mod_u <= small)
+		p->inv_u = UINT64_MAX / (uint64_t)p->mod_u;
+	if (p->mod_v && p->mod_v <= small)
+		p->inv_v = UINT64_MAX / (uint64_t)p->mod_v;
+	return why2;
 }
 
 void fpe_plan_force_big(struct fpe_plan *p)
