@@ -525,7 +525,8 @@ static int apply_noise(struct anon_noise_rule *r, const unsigned char *s, size_t
 	if (r->vtype == ANON_NOISE_DATE) {
 		struct anon_noise_date dt;
 		if (!anon_noise_date_parse(s, n, &dt)) {
-			*errmsg = "not a valid date or timestamp";
+			*errmsg = anon_noise_date_like(s, n) ? "not a valid date or timestamp" :
+			    "a number where the rule expects a date";
 			return -1;
 		}
 		int64_t x = dt.days;

@@ -1,0 +1,437 @@
+/* noise_rule.c: rule parsing, the grid and the scale (effective epsilon never above the
+ * requested one), clamping, noise independence from the data, date shifts per entity, and
+ * every generalization rule on integers, decimals, negatives, dates and timestamps. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../anon-noise/noise.h"
+#include "tap.h"
+
+static struct anon_noise_rng rng;
+
+/* Apply `rule` to `in`; returns the output (static) or "ERR:<message>". */
+static const char *run(struct anon_noise_rule *r, const char *in)
+{
+	static unsigned char out[512];
+	size_t len;
+	const char *why = NULL;
+	if (anon_noise_rule_apply(r, (const unsigned char *)in, strlen(in), NULL, 0, false, out,
+	    &len, &why)) {
+		snprintf((char *)out, sizeof(out), "ERR:%s", why);
+		return (const char *)out;
+	}
+	out[len] = '\0';
+	return (const char *)out;
+}
+
+static struct anon_noise_rule rule;
+
+static const char *once(const char *text, const char *in)
+{
+	anon_noise_rule_free(&rule);
+	const char *e = anon_noise_rule_parse(&rule, text);
+	if (e)
+		return "USAGE";
+	rule.rng = &rng;
+	return run(&rule, in);
+}
+
+static void is(const char *text, const char *in, const char *want)
+{
+	const char *got = once(text, in);
+	ok(!strcmp(got, want), "%s on '%s' -> '%s' (got '%s')", text, in, want, got);
+}
+
+static void test_generalize(void)
+{
+	/* round: nearest multiple, ties to even, exact decimals */
+	is("round:10", "34", "30");
+	is("round:10", "35", "40");
+	is("round:10", "25", "20");
+	is("round:10", "-35", "-40");
+	is("round:10", "-34", "-30");
+	is("round:0.5", "12.26", "12.50");
+	is("round:0.5", "12.24", "12.00");
+	is("round:100", "1234.56", "1200.00");
+	is("round:5", "-2.5", "0.0");
+	is("round:5", "-7.5", "-10.0");
+	is("round:10", "2024-07-15", "ERR:a date where the rule expects a number");
+	is("round:10", "12a", "ERR:not a number");
+	/* bucket: floor, not truncation */
+	is("bucket:10", "37", "30");
+	is("bucket:10", "-5", "-10");
+	is("bucket:10", "-10", "-10");
+	is("bucket:10,label", "37", "30-39");
+	is("bucket:10,label", "-5", "-10--1");
+	is("bucket:10,label", "52345.67", "52340.00-52349.99");
+	is("bucket:0.5", "3.14", "3.00");
+	is("bucket:10", "2024-07-15 10:00:00", "ERR:a date where the rule expects a number");
+	/* top and bottom coding: strictly beyond the limit; values inside stay byte for byte */
+	is("topcode:90", "95", "90");
+	is("topcode:90", "90", "90");
+	is("topcode:90", "89", "89");
+	is("topcode:90", "95.5", "90.0");
+	is("topcode:90", "+12", "+12");
+	is("bottomcode:-10", "-12.25", "-10.00");
+	is("bottomcode:-10", "-9", "-9");
+	is("bottomcode:0.5", "0.25", "0.50");
+	is("topcode:2000-12-31", "2001-03-04", "2000-12-31");
+	is("topcode:2000-12-31", "2001-03-04 12:34:56.789+02", "2000-12-31 00:00:00.000+02");
+	is("topcode:2000-12-31", "1999-03-04 12:34:56", "1999-03-04 12:34:56");
+	is("bottomcode:1934-01-01", "1920-05-06", "1934-01-01");
+	is("topcode:2000-12-31", "17", "ERR:a number where the rule expects a date");
+	/* truncate keeps the column's format so PostgreSQL still loads it */
+	is("truncate:year", "2024-07-15", "2024-01-01");
+	is("truncate:month", "2024-07-15", "2024-07-01");
+	is("truncate:day", "2024-07-15", "2024-07-15");
+	is("truncate:hour", "2024-07-15", "2024-07-15");
+	is("truncate:year", "2024-07-15 13:45:12.123456+05:30", "2024-01-01 00:00:00.000000+05:30");
+	is("truncate:month", "2024-07-15T13:45:12Z", "2024-07-01T00:00:00Z");
+	is("truncate:day", "2024-07-15 13:45", "2024-07-15 00:00");
+	is("truncate:hour", "2024-07-15 13:45:12.5-08", "2024-07-15 13:00:00.0-08");
+	is("truncate:year", "0001-12-31", "0001-01-01");
+	is("truncate:year", "2024-02-30", "ERR:not a valid date or timestamp");
+	is("truncate:year", "1234", "ERR:not a valid date or timestamp");
+	is("truncate:year", "2024-07-15 25:00", "ERR:not a valid date or timestamp");
+	is("truncate:year", "2024-07-15 10:00 junk", "ERR:not a valid date or timestamp");
+}
+
+static void test_parse_errors(void)
+{
+	static const char *bad[] = {
+		"laplace", "laplace:epsilon=0,sensitivity=1", "laplace:epsilon=-1,sensitivity=1",
+		"laplace:epsilon=1", "laplace:epsilon=abc,sensitivity=1", "laplace:epsilon=1,sensitivity=0",
+		"laplace:scale=0", "laplace:epsilon=1,clamp=5..1", "laplace:epsilon=1,clamp=1",
+		"laplace:scale=1,decimals=19", "laplace:scale=1,bogus=1", "laplace:epsilon=NaN,sensitivity=1",
+		"gaussian:epsilon=1,sensitivity=1", "gaussian:epsilon=1,delta=1,sensitivity=1",
+		"gaussian:epsilon=1,delta=0,sensitivity=1", "gaussian:sigma=100000000",
+		"laplace:scale=1e9", "round", "round:0", "round:-5", "bucket:10,lbl", "truncate:week",
+		"topcode:x", "dateshift", "dateshift:days=0", "dateshift:days=400000", "nosuch:1",
+		"laplace:scale=100,decimals=18", "laplace:epsilon=1,clamp=2000-01-01..1999-01-01",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct anon_noise_rule r;
+		const char *e = anon_noise_rule_parse(&r, bad[i]);
+		ok(e != NULL, "refused: %s (%s)", bad[i], e ? e : "accepted");
+		anon_noise_rule_free(&r);
+	}
+}
+
+/* T = ceil(du / eps) and eps' = du / T <= eps, checked exactly in integers. */
+static void test_scale(void)
+{
+	static const struct {
+		const char *rule;
+		const char *value;
+		uint64_t du, T;
+	} cases[] = {
+		{ "laplace:epsilon=1,sensitivity=1", "5", 2, 2 },
+		{ "laplace:epsilon=0.3,sensitivity=1", "5", 2, 7 },
+		{ "laplace:epsilon=0.7,sensitivity=1000", "52345.67", 100001, 142859 },
+		{ "laplace:epsilon=1,clamp=0..100", "42", 100, 100 },
+		{ "laplace:epsilon=0.1,clamp=0..100,decimals=1", "42", 1000, 10000 },
+		{ "laplace:epsilon=3,clamp=0..100", "42", 100, 34 },
+		{ "laplace:epsilon=1,sensitivity=1000,clamp=0..100", "42", 100, 100 },
+		{ "laplace:epsilon=1,sensitivity=10,clamp=0..100", "42", 11, 11 },
+		{ "laplace:epsilon=0.001,sensitivity=30", "2024-01-01", 30, 30000 },
+		{ "laplace:scale=2.5", "1.00", 0, 250 },
+		{ "laplace:scale=2.5", "1", 0, 3 },
+		{ "laplace:scale=2.5,epsilon=1,sensitivity=1", "1", 2, 3 },
+		{ "laplace:epsilon=0.123456789,sensitivity=7.77", "0.001", 7771, 62946 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct anon_noise_rule r;
+		const char *e = anon_noise_rule_parse(&r, cases[i].rule);
+		r.rng = &rng;
+		unsigned char out[256];
+		size_t len;
+		const char *why;
+		int rc = e ? -1 : anon_noise_rule_apply(&r, (const unsigned char *)cases[i].value,
+		    strlen(cases[i].value), NULL, 0, false, out, &len, &why);
+		bool eps_ok = true;
+		if (!rc && r.epsilon.set) {
+			/* du / T <= mant / 10^ndec  <=>  du * 10^ndec <= mant * T */
+			u128 lhs = (u128)r.delta_u * (uint64_t)anon_noise_pow10(r.epsilon.ndec);
+			u128 rhs = (u128)(uint64_t)r.epsilon.mant * r.scale_u;
+			eps_ok = lhs <= rhs && r.eps_eff <= (double)r.epsilon.mant /
+			    (double)anon_noise_pow10(r.epsilon.ndec);
+		}
+		ok(!rc && r.delta_u == cases[i].du && r.scale_u == cases[i].T && eps_ok,
+		   "%s on %s: du %llu T %llu eps' %g", cases[i].rule, cases[i].value,
+		   (unsigned long long)r.delta_u, (unsigned long long)r.scale_u, r.eps_eff);
+		anon_noise_rule_free(&r);
+	}
+	/* a sweep: eps' <= eps for many decimal epsilons and sensitivities */
+	int bad = 0;
+	char text[128];
+	for (int ei = 1; ei <= 300; ei += 7)
+		for (int si = 1; si <= 5000; si += 373) {
+			snprintf(text, sizeof(text), "laplace:epsilon=%d.%03d,sensitivity=%d.%d,decimals=2",
+			    ei / 100, ei % 100 * 7 % 1000, si, si % 10);
+			struct anon_noise_rule r;
+			if (anon_noise_rule_parse(&r, text) ||
+			    anon_noise_rule_grid(&r, ANON_NOISE_NUMBER, 2)) {
+				bad++;
+				continue;
+			}
+			u128 lhs = (u128)r.delta_u * (uint64_t)anon_noise_pow10(r.epsilon.ndec);
+			u128 rhs = (u128)(uint64_t)r.epsilon.mant * r.scale_u;
+			/* and T is the smallest such scale */
+			u128 rhs1 = (u128)(uint64_t)r.epsilon.mant * (r.scale_u - 1);
+			bad += !(lhs <= rhs && lhs > rhs1);
+		}
+	ok(bad == 0, "eps' <= eps with the smallest T over a sweep (%d bad)", bad);
+
+	/* Gaussian: sigma_u is the smallest integer meeting delta */
+	struct anon_noise_rule g;
+	ok(!anon_noise_rule_parse(&g, "gaussian:epsilon=1,delta=0.000001,sensitivity=1,decimals=0") &&
+	   !anon_noise_rule_grid(&g, ANON_NOISE_NUMBER, 0), "gaussian rule parses");
+	double rho = (double)g.delta_u * g.delta_u / (2.0 * g.scale_u * g.scale_u);
+	double rho1 = (double)g.delta_u * g.delta_u / (2.0 * (g.scale_u - 1) * (g.scale_u - 1));
+	ok(anon_noise_cdp_delta(rho, 1) <= 1e-6 && anon_noise_cdp_delta(rho1, 1) > 1e-6,
+	   "gaussian sigma_u %llu is the smallest with delta <= 1e-6 (du %llu)",
+	   (unsigned long long)g.scale_u, (unsigned long long)g.delta_u);
+	/* dp-noise.md 4.3: sigma/Delta = 4.531 at eps 1, delta 1e-6 by the zCDP route */
+	anon_noise_rule_parse(&g, "gaussian:epsilon=1,delta=0.000001,clamp=0..1000");
+	anon_noise_rule_grid(&g, ANON_NOISE_NUMBER, 0);
+	ok(g.scale_u >= 4531 && g.scale_u <= 4532, "gaussian sigma for Delta 1000: %llu",
+	   (unsigned long long)g.scale_u);
+	ok(anon_noise_cdp_delta(0.5 / 9, 1) > 6.9e-4 && anon_noise_cdp_delta(0.5 / 9, 1) < 7.1e-4,
+	   "cdp_delta(rho 0.056, eps 1) = 7.0e-4 as in the reference table");
+}
+
+static void test_noise_values(void)
+{
+	anon_noise_rng_free(&rng);
+	anon_noise_rng_seeded(&rng, 65536, 7, 0);
+	/* the grid: exactly d decimals, integers stay integers, dates stay dates */
+	struct anon_noise_rule r;
+	anon_noise_rule_parse(&r, "laplace:epsilon=1,sensitivity=100");
+	r.rng = &rng;
+	int offgrid = 0;
+	for (int i = 0; i < 1000; i++) {
+		const char *o = run(&r, i & 1 ? "52345.67" : "-10.50");
+		const char *dot = strchr(o, '.');
+		offgrid += !dot || strlen(dot) != 3;
+	}
+	ok(offgrid == 0 && r.d == 2, "first value fixes 2 decimals; every output has exactly 2");
+	ok(!strncmp(run(&r, "2024-01-01"), "ERR:", 4), "a date in a number column is an error");
+	ok(!strcmp(run(&r, "abc"), "ERR:not a number"), "not a number is an error");
+	ok(!strcmp(run(&r, "99999999999999999999"), "ERR:number out of range"), "overflow is an error");
+	anon_noise_rule_free(&r);
+
+	anon_noise_rule_parse(&r, "laplace:scale=3");
+	r.rng = &rng;
+	int bad = 0;
+	for (int i = 0; i < 1000; i++)
+		bad += strchr(run(&r, "-7"), '.') != NULL;
+	ok(bad == 0, "integer column stays integer");
+
+	anon_noise_rule_parse(&r, "laplace:epsilon=0.5,sensitivity=1,decimals=3");
+	r.rng = &rng;
+	const char *o = run(&r, "7");
+	ok(strlen(strchr(o, '.') ? strchr(o, '.') : "") == 4, "decimals=3 pads integers: %s", o);
+
+	/* clamping: with a tiny scale the output sits at the clamp bound */
+	anon_noise_rule_parse(&r, "laplace:scale=0.001,clamp=0..100,decimals=3");
+	r.rng = &rng;
+	int clamped = 0;
+	for (int i = 0; i < 200; i++) {
+		o = run(&r, i & 1 ? "250" : "-40");
+		double v = strtod(o, NULL);
+		clamped += (i & 1 ? v > 99.9 && v < 100.1 : v > -0.1 && v < 0.1);
+	}
+	ok(clamped == 200, "values are clamped before the noise (%d/200)", clamped);
+
+	/* dates: whole days, time and zone kept */
+	anon_noise_rule_parse(&r, "laplace:epsilon=0.1,sensitivity=3");
+	r.rng = &rng;
+	bad = 0;
+	for (int i = 0; i < 500; i++) {
+		o = run(&r, "2024-07-15 13:45:12.25+02");
+		struct anon_noise_date dt;
+		bad += !anon_noise_date_parse((const unsigned char *)o, strlen(o), &dt) ||
+		    strcmp(o + 10, " 13:45:12.25+02");
+	}
+	ok(bad == 0 && r.vtype == ANON_NOISE_DATE, "timestamps get whole-day noise, time kept");
+	ok(!strcmp(run(&r, "12"), "ERR:a number where the rule expects a date"),
+	   "a number in a date column is an error");
+	anon_noise_rule_parse(&r, "laplace:epsilon=1,clamp=2000-01-01..2000-12-31");
+	r.rng = &rng;
+	ok(r.vtype == ANON_NOISE_DATE, "date clamp makes a date column");
+	anon_noise_rule_free(&r);
+
+	/* gaussian on a decimal column */
+	anon_noise_rule_parse(&r, "gaussian:sigma=2.5");
+	r.rng = &rng;
+	o = run(&r, "10.0");
+	ok(strlen(strchr(o, '.')) == 2 && r.scale_u == 25, "gaussian sigma 2.5 on 1 decimal: %s", o);
+	anon_noise_rule_free(&r);
+}
+
+/* dp-noise.md 3.3: the noise sequence does not depend on the data. */
+static void test_independence(void)
+{
+	struct anon_noise_rng r1, r2;
+	anon_noise_rng_seeded(&r1, 65536, 42, 3);
+	anon_noise_rng_seeded(&r2, 65536, 42, 3);
+	struct anon_noise_rule a, b;
+	anon_noise_rule_parse(&a, "laplace:epsilon=0.5,sensitivity=10,decimals=2");
+	anon_noise_rule_parse(&b, "laplace:epsilon=0.5,sensitivity=10,decimals=2");
+	a.rng = &r1, b.rng = &r2;
+	static const char *vals[] = { "123.45", "-0.01", "99999.99", "7", "0.5" };
+	int diff = 0;
+	for (int i = 0; i < 10000; i++) {
+		char za[64], zb[64];
+		snprintf(za, sizeof(za), "%s", run(&a, "0"));
+		snprintf(zb, sizeof(zb), "%s", run(&b, vals[i % 5]));
+		int64_t x, y, v;
+		anon_noise_fixed_parse((const unsigned char *)za, strlen(za), 2, &x);
+		anon_noise_fixed_parse((const unsigned char *)zb, strlen(zb), 2, &y);
+		anon_noise_fixed_parse((const unsigned char *)vals[i % 5], strlen(vals[i % 5]), 2, &v);
+		diff += x != y - v;
+	}
+	ok(diff == 0, "same seed: a zero column and a varied column get the same residuals");
+	anon_noise_rng_free(&r1);
+	anon_noise_rng_free(&r2);
+}
+
+static void test_dateshift(void)
+{
+	unsigned char subkey[32];
+	for (int i = 0; i < 32; i++)
+		subkey[i] = (unsigned char)(i * 7);
+	struct anon_noise_shift sh = { 0 };
+	anon_noise_shift_init(&sh, subkey);
+	int64_t a1 = anon_noise_shift_days(&sh, "", 30, (const unsigned char *)"alice", 5);
+	int64_t b1 = anon_noise_shift_days(&sh, "", 30, (const unsigned char *)"bob", 3);
+	int64_t a2 = anon_noise_shift_days(&sh, "", 30, (const unsigned char *)"alice", 5);
+	ok(a1 == a2, "one entity, one shift (%lld)", (long long)a1);
+	int distinct = 0, out = 0;
+	int64_t seen[61] = { 0 };
+	for (int i = 0; i < 6100; i++) {
+		char id[16];
+		int n = snprintf(id, sizeof(id), "p%d", i);
+		int64_t s = anon_noise_shift_days(&sh, "", 30, (const unsigned char *)id, (size_t)n);
+		if (s < -30 || s > 30)
+			out++;
+		else
+			seen[s + 30]++;
+	}
+	for (int i = 0; i < 61; i++)
+		distinct += seen[i] > 0;
+	ok(out == 0 && distinct == 61, "shifts spread over [-30, 30] across entities (%d values)",
+	   distinct);
+	/* chi-square on 6100 entities over 61 values: df 60 */
+	double chi = 0;
+	for (int i = 0; i < 61; i++)
+		chi += (seen[i] - 100.0) * (seen[i] - 100.0) / 100.0;
+	ok(chi < 127.5, "entity shifts uniform: chi2 %.1f", chi);
+	int64_t g = anon_noise_shift_days(&sh, "other", 30, (const unsigned char *)"alice", 5);
+	(void)b1;
+	(void)g;
+
+	/* through the rule: intervals within an entity are kept */
+	struct anon_noise_rule r;
+	anon_noise_rule_parse(&r, "dateshift:days=365");
+	r.shift = &sh;
+	unsigned char o1[128], o2[128];
+	size_t l1, l2;
+	const char *why;
+	const char *d1 = "2020-02-28", *d2 = "2020-03-01 08:00:00+01";
+	int rc = anon_noise_rule_apply(&r, (const unsigned char *)d1, 10,
+	    (const unsigned char *)"carol", 5, true, o1, &l1, &why);
+	rc |= anon_noise_rule_apply(&r, (const unsigned char *)d2, strlen(d2),
+	    (const unsigned char *)"carol", 5, true, o2, &l2, &why);
+	struct anon_noise_date x1, x2;
+	anon_noise_date_parse(o1, l1, &x1);
+	anon_noise_date_parse(o2, l2, &x2);
+	ok(!rc && x2.days - x1.days == 2 && !memcmp(o2 + 10, d2 + 10, strlen(d2) - 10),
+	   "shifted dates keep their interval and time of day (%.*s, %.*s)", (int)l1, o1, (int)l2, o2);
+	ok(anon_noise_rule_apply(&r, (const unsigned char *)d1, 10, (const unsigned char *)"", 0,
+	   true, o1, &l1, &why) == -1, "an empty entity is an error");
+	ok(anon_noise_rule_apply(&r, (const unsigned char *)"0001-01-01", 10,
+	   (const unsigned char *)"p1", 2, true, o1, &l1, &why) == -1 ||
+	   anon_noise_rule_apply(&r, (const unsigned char *)"9999-12-31", 10,
+	   (const unsigned char *)"p1", 2, true, o1, &l1, &why) == -1,
+	   "a shift out of the calendar is an error");
+	/* a different key gives a different shift for someone */
+	struct anon_noise_shift sh2 = { 0 };
+	subkey[0] ^= 1;
+	anon_noise_shift_init(&sh2, subkey);
+	int differ = 0;
+	for (int i = 0; i < 20; i++) {
+		char id[16];
+		int n = snprintf(id, sizeof(id), "q%d", i);
+		differ += anon_noise_shift_days(&sh, "", 365, (const unsigned char *)id, (size_t)n) !=
+		    anon_noise_shift_days(&sh2, "", 365, (const unsigned char *)id, (size_t)n);
+	}
+	ok(differ > 10, "shifts depend on the key (%d/20 differ)", differ);
+	anon_noise_rule_free(&r);
+	anon_noise_shift_free(&sh);
+	anon_noise_shift_free(&sh2);
+}
+
+static void test_fixed(void)
+{
+	static const struct {
+		const char *in;
+		int d;
+		int64_t want;
+		int rc;
+	} c[] = {
+		{ "1.25", 1, 12, 0 }, { "1.35", 1, 14, 0 }, { "-1.25", 1, -12, 0 }, { "1.251", 1, 13, 0 },
+		{ "0.5", 0, 0, 0 }, { "1.5", 0, 2, 0 }, { "2.5", 0, 2, 0 }, { "-2.5", 0, -2, 0 },
+		{ ".5", 2, 50, 0 }, { "5.", 2, 500, 0 }, { "+3", 0, 3, 0 }, { "", 0, 0, 1 },
+		{ "-", 0, 0, 1 }, { "1e5", 0, 0, 1 }, { " 1", 0, 0, 1 }, { "1,5", 0, 0, 1 },
+		{ "9223372036854775807", 0, INT64_MAX, 0 }, { "9223372036854775808", 0, 0, 2 },
+		{ "92233720368547758.07", 2, INT64_MAX, 0 }, { "1", 18, 1000000000000000000, 0 },
+		{ "10", 18, 0, 2 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int64_t v = 0;
+		int rc = anon_noise_fixed_parse((const unsigned char *)c[i].in, strlen(c[i].in), c[i].d, &v);
+		ok(rc == c[i].rc && (rc || v == c[i].want), "parse '%s' at %d decimals: %lld rc %d",
+		   c[i].in, c[i].d, (long long)v, rc);
+	}
+	char buf[64];
+	static const struct { int64_t v; int d; const char *s; } f[] = {
+		{ 0, 0, "0" }, { 0, 2, "0.00" }, { -5, 2, "-0.05" }, { 12345, 2, "123.45" },
+		{ INT64_MAX, 0, "9223372036854775807" }, { -INT64_MAX, 3, "-9223372036854775.807" },
+		{ 7, 18, "0.000000000000000007" },
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		size_t n = anon_noise_fixed_format(f[i].v, f[i].d, buf);
+		buf[n] = '\0';
+		ok(!strcmp(buf, f[i].s), "format %lld at %d decimals: %s", (long long)f[i].v, f[i].d, buf);
+	}
+	/* dates round trip over the whole calendar */
+	int bad = 0;
+	for (int64_t z = -719162; z <= 2932896; z += 97) {
+		char d[10];
+		struct anon_noise_date dt;
+		bad += !anon_noise_date_format(z, d) ||
+		    !anon_noise_date_parse((const unsigned char *)d, 10, &dt) || dt.days != z;
+	}
+	ok(bad == 0, "date format/parse round trip from 0001 to 9999");
+	ok(anon_noise_days_from_civil(1970, 1, 1) == 0 && anon_noise_days_from_civil(2000, 3, 1) == 11017,
+	   "day numbers");
+	char d[10];
+	ok(!anon_noise_date_format(-719163, d) && !anon_noise_date_format(2932897, d),
+	   "years outside 1..9999 refused");
+}
+
+int main(void)
+{
+	anon_noise_rng_seeded(&rng, 65536, 1, 0);
+	test_fixed();
+	test_generalize();
+	test_parse_errors();
+	test_scale();
+	test_noise_values();
+	test_independence();
+	test_dateshift();
+	anon_noise_rule_free(&rule);
+	anon_noise_rng_free(&rng);
+	return tap_done();
+}
