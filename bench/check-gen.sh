@@ -83,7 +83,8 @@ EOF
 "$BENCH_LIBCSV" <"$t/a.csv" | cmp - "$t/a.csv"
 echo "libcsv strict: reproduced byte for byte (NULL and \"\" kept apart)"
 if [ "${CHECK_PG:-0}" = 1 ]; then
-	pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	pgbin=$(find /usr/lib/postgresql -path "*/bin/initdb" 2>/dev/null | sort -V | tail -n 1)
+	pgbin=${pgbin%/initdb}
 	[ -x "$pgbin/initdb" ] || { echo "CHECK_PG=1: no PostgreSQL server binaries" >&2; exit 1; }
 	pgdir=$(mktemp -d /tmp/anon-bench-pg.XXXXXX)
 	chmod 755 "$pgdir"

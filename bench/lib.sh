@@ -10,6 +10,8 @@
 # in MiB (the largest ru_maxrss of the command itself, from wait4 in bench/rss.c).  A command
 # that exits non-zero prints FAILED with its stderr, counts in $bench_failed, and is not timed.
 # After each call: $measure_seconds, $measure_mbps, $measure_rows_per_s, $measure_rss_kib.
+# Every result is also appended to $BENCH_OUT/results.tsv (label, rows, seconds, rows/s, MB/s,
+# peak RSS KiB); run.sh starts it afresh.
 #
 # Exported: BENCH_CSV (1M-row CSV with header), BENCH_COPY (the same rows as COPY text, no
 # header), BENCH_ROWS, BENCH_SEED, BENCH_KEY (a key file, 64 hex chars), BENCH_OUT; bin/ is
@@ -33,9 +35,14 @@ bench_failed=${bench_failed:-0}
 _bench_cflags="-O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 -Wmissing-prototypes -Wno-unused-parameter"
 
-# _bench_cc OUT SRC [LIBS]: compile a helper unless it is newer than its source.
+# _bench_fresh TARGET SOURCE: true if TARGET exists and SOURCE is not newer (POSIX find).
+_bench_fresh() {
+	[ -s "$1" ] && [ -z "$(find "$2" -newer "$1")" ]
+}
+
+# _bench_cc OUT SRC [LIBS]: compile a helper unless it is up to date.
 _bench_cc() {
-	[ -x "$1" ] && [ "$1" -nt "$2" ] && return 0
+	_bench_fresh "$1" "$2" && return 0
 	echo "cc -O2 -o $1 $2 $3" >&2
 	# shellcheck disable=SC2086
 	${CC:-cc} $_bench_cflags -o "$1" "$2" $3
@@ -53,7 +60,7 @@ bench_build() {
 _bench_gen() {
 	_g_file=$1
 	shift
-	[ -s "$_g_file" ] && [ "$_g_file" -nt "$BENCH_GEN" ] && return 0
+	_bench_fresh "$_g_file" "$BENCH_GEN" && return 0
 	echo "gen -n $BENCH_ROWS -s $BENCH_SEED $* > ${_g_file#"$BENCH_ROOT"/}" >&2
 	"$BENCH_GEN" -n "$BENCH_ROWS" -s "$BENCH_SEED" "$@" >"$_g_file.tmp" &&
 	mv "$_g_file.tmp" "$_g_file"
@@ -93,8 +100,9 @@ _bench_run() {
 	_m_bytes=$(wc -c <"$_m_in")
 	_m_res=$BENCH_OUT/measure.res
 	_m_err=$BENCH_OUT/measure.err
-	_m_best= _m_rss=0 _m_i=0
-	measure_seconds= measure_mbps= measure_rows_per_s= measure_rss_kib=
+	_m_best='' _m_rss=0 _m_i=0
+	measure_seconds='' measure_mbps='' measure_rows_per_s='' measure_rss_kib=''
+	export measure_seconds measure_mbps measure_rows_per_s measure_rss_kib
 	while [ "$_m_i" -lt "$BENCH_RUNS" ]; do
 		"$BENCH_RSS" -o "$_m_res" "$@" <"$_m_in" >/dev/null 2>"$_m_err"
 		_m_status=$?
@@ -114,6 +122,8 @@ _bench_run() {
 	awk -v l="$_m_label" -v t="$_m_best" -v r="$measure_rows_per_s" -v m="$measure_mbps" \
 	    -v k="$_m_rss" 'BEGIN {
 		printf "%-46s %9.3f %10.2f M %10.1f %6.1f MiB\n", l, t, r / 1e6, m, k / 1024 }'
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$_m_label" "$BENCH_ROWS" "$_m_best" \
+	    "$measure_rows_per_s" "$measure_mbps" "$_m_rss" >>"$BENCH_OUT/results.tsv"
 	# Warnings on stderr are worth seeing even when the command succeeded.
 	[ -s "$_m_err" ] && sed -n '1,3s/^/    stderr: /p' "$_m_err"
 	return 0
@@ -134,7 +144,7 @@ measure_stream() {
 	shift 2
 	_s_res=$BENCH_OUT/stream.res
 	_s_err=$BENCH_OUT/stream.err
-	measure_rss_kib=
+	measure_rss_kib=''
 	"$BENCH_GEN" -n "$_s_rows" -s "$BENCH_SEED" |
 	    "$BENCH_RSS" -o "$_s_res" "$@" >/dev/null 2>"$_s_err"
 	_s_status=$?
@@ -144,6 +154,7 @@ measure_stream() {
 	fi
 	[ "$_s_status" -eq 0 ] || { _bench_fail "$_s_label" "$_s_status" "$_s_err"; return 1; }
 	measure_rss_kib=$_s_k
+	printf '%s\t%s\t%s\t\t\t%s\n' "$_s_label" "$_s_rows" "$_s_t" "$_s_k" >>"$BENCH_OUT/results.tsv"
 	awk -v l="$_s_label" -v t="$_s_t" -v k="$_s_k" -v n="$_s_rows" 'BEGIN {
 		printf "%-46s %9.3f %10.2f M %10s %6.1f MiB\n", l, t, n / t / 1e6, "(gen-bound)", k / 1024 }'
 	[ -s "$_s_err" ] && sed -n '1,3s/^/    stderr: /p' "$_s_err"

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.." || exit 1
 bench_build || exit 1
 bench_data || exit 1
 BENCH_10M=${BENCH_10M:-1}
+printf 'label\trows\tseconds\trows_per_s\tmb_per_s\tpeak_rss_kib\n' >"$BENCH_OUT/results.tsv"
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -24,11 +25,12 @@ echo "data:    $BENCH_ROWS rows, seed $BENCH_SEED: CSV $(wc -c <"$BENCH_CSV") by
 bench_section "references"
 measure "cat | cat (pipe ceiling)" sh -c 'cat | cat'
 measure "libcsv strict parse+write (bench/libcsv-ref)" "$BENCH_LIBCSV"
+# shellcheck disable=SC2016 # a Miller expression, not a shell one
 measure "mlr put \$email=sha256(\$email)" mlr --icsv --ocsv put '$email=sha256($email)'
 
 # Passthrough: anon-hash with no column selected reads every row and writes it back, so it
 # measures the core reader and writer alone.
-pass_rss= hash_rss= pass_mbps= hash_rows=
+pass_rss='' hash_rss='' pass_mbps='' hash_rows=''
 bench_section "anon-hash (core reader and writer)"
 if [ -x bin/anon-hash ]; then
 	if measure "anon-hash -f csv (passthrough)" anon-hash -f csv; then
@@ -54,10 +56,11 @@ fi
 
 for f in bench/bench-*.sh; do
 	[ -f "$f" ] || continue
+	# shellcheck source=/dev/null
 	. "./$f"
 done
 
-pass10_rss= hash10_rss=
+pass10_rss='' hash10_rss=''
 if [ "$BENCH_10M" = 1 ] && [ -x bin/anon-hash ]; then
 	bench_section "peak RSS at 10M rows (gen -n 10000000 | ...)"
 	measure_stream 10000000 "anon-hash -f csv (passthrough), 10M rows" anon-hash -f csv &&
