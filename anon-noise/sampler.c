@@ -9,7 +9,7 @@ static inline unsigned bitlen64(uint64_t x)
 	return x ? 64 - (unsigned)__builtin_clzll(x) : 0;
 }
 
-uint64_t anon_noise_uniform64(struct anon_noise_rng *r, uint64_t d)
+static inline uint64_t below64(struct anon_noise_rng *r, uint64_t d)
 {
 	if (d <= 1)
 		return 0;
@@ -19,6 +19,11 @@ uint64_t anon_noise_uniform64(struct anon_noise_rng *r, uint64_t d)
 		x = anon_noise_bits(r, w);
 	while (x >= d);
 	return x;
+}
+
+uint64_t anon_noise_uniform64(struct anon_noise_rng *r, uint64_t d)
+{
+	return below64(r, d);
 }
 
 u128 anon_noise_uniform(struct anon_noise_rng *r, u128 d)
@@ -48,13 +53,34 @@ u128 anon_noise_uniform(struct anon_noise_rng *r, u128 d)
 bool anon_noise_bernoulli(struct anon_noise_rng *r, u128 n, u128 d)
 {
 	if ((uint64_t)(d >> 64) == 0)
-		return anon_noise_uniform64(r, (uint64_t)d) < n;
+		return below64(r, (uint64_t)d) < n;
 	return anon_noise_uniform(r, d) < n;
+}
+
+/* The common case of bernoulli_exp1 in 64 bits (the Laplace path): same draws, same law. */
+static inline bool bexp1_64(struct anon_noise_rng *r, uint64_t n, uint64_t d)
+{
+	if (n == 0)
+		return true;
+	uint64_t k = 1, dk = d;
+	for (;;) {
+		if (below64(r, dk) >= n)
+			return k & 1;
+		k++;
+		if (__builtin_add_overflow(dk, d, &dk))
+			break;
+	}
+	/* d*k left 64 bits (k > 2^32 or so; never in practice): carry on in 128 bits */
+	while (anon_noise_bernoulli(r, n, (u128)d * k))
+		k++;
+	return k & 1;
 }
 
 /* exp(-n/d) for 0 <= n/d <= 1: K is the first k with Bernoulli(n/(dk)) = 0; P(K odd) = e^-g. */
 bool anon_noise_bernoulli_exp1(struct anon_noise_rng *r, u128 n, u128 d)
 {
+	if ((uint64_t)(d >> 64) == 0)
+		return bexp1_64(r, (uint64_t)n, (uint64_t)d);
 	if (n == 0)
 		return true;
 	u128 k = 1;
@@ -64,8 +90,26 @@ bool anon_noise_bernoulli_exp1(struct anon_noise_rng *r, u128 n, u128 d)
 	return k & 1;
 }
 
+/* Bernoulli(e^-1) as bernoulli_exp1(1, 1): K-1 successes of Bernoulli(1/k). */
+static inline bool bexp_one(struct anon_noise_rng *r)
+{
+	uint64_t k = 1;
+	while (below64(r, k) == 0)
+		k++;
+	return k & 1;
+}
+
 bool anon_noise_bernoulli_exp(struct anon_noise_rng *r, u128 n, u128 d)
 {
+	if ((uint64_t)(d >> 64) == 0 && (uint64_t)(n >> 64) == 0) {
+		uint64_t n64 = (uint64_t)n, d64 = (uint64_t)d;
+		while (n64 > d64) {
+			if (!bexp_one(r))
+				return false;
+			n64 -= d64;
+		}
+		return bexp1_64(r, n64, d64);
+	}
 	while (n > d) {
 		/* e^-(n/d) = e^-1 * e^-((n-d)/d): stop at the first failed factor */
 		if (!anon_noise_bernoulli_exp1(r, 1, 1))
@@ -87,9 +131,11 @@ uint64_t anon_noise_geometric_fast(struct anon_noise_rng *r, uint64_t s, uint64_
 {
 	uint64_t u;
 	do
-		u = anon_noise_uniform64(r, t);  /* P(u) proportional to e^(-u/t) once accepted */
-	while (!anon_noise_bernoulli_exp(r, u, t));
-	uint64_t v = anon_noise_geometric_slow(r, 1, 1);
+		u = below64(r, t);  /* P(u) proportional to e^(-u/t) once accepted */
+	while (!bexp1_64(r, u, t));
+	uint64_t v = 0;  /* geometric_slow(1, 1) */
+	while (bexp_one(r))
+		v++;
 	u128 x = (u128)t * v + u;
 	if (s != 1)
 		x /= s;

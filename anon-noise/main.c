@@ -1,0 +1,281 @@
+/* anon-noise: exact differential-privacy noise and generalization of numbers and dates.
+ * The rules and samplers live in rule.c and sampler.c; this file is the command. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "anon.h"
+#include "noise.h"
+
+enum { OPT_SEED = 900, OPT_ENTITY };
+
+static const struct option longopts[] = {
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "entity", required_argument, NULL, OPT_ENTITY },
+	{ 0 },
+};
+
+#define RNG_BUF (64 * 1024)
+
+struct noise_state {
+	bool seeded;
+	uint64_t seed;
+	const char *entity_spec;
+	struct anon_ref *entity;
+	struct anon_noise_shift shift;
+	uint32_t streams;      /* one random stream per noised column, in -c order */
+	bool need_shift_key;
+};
+
+static void rng_fatal(const char *why)
+{
+	anon_die(EX_SOFTWARE, "%s", why);
+}
+
+static int noise_option(struct anon_ctx *ctx, int opt, const char *arg)
+{
+	struct noise_state *st = anon_tool_state(ctx);
+	switch (opt) {
+	case OPT_SEED:
+		if (!anon_parse_uint64(arg, &st->seed)) {
+			anon_warn("--seed takes a non-negative integer");
+			return EX_USAGE;
+		}
+		st->seeded = true;
+		return 0;
+	case OPT_ENTITY:
+		if (st->entity) {
+			anon_warn("--entity is given once");
+			return EX_USAGE;
+		}
+		st->entity_spec = arg;
+		st->entity = anon_ref_add(ctx, arg);
+		return 0;
+	}
+	return EX_USAGE;
+}
+
+static json_t *dec_json(const struct anon_noise_dec *v)
+{
+	char buf[48];
+	size_t n = anon_noise_fixed_format(v->mant, v->ndec, buf);
+	return json_stringn(buf, n);
+}
+
+static int noise_rule(struct anon_ctx *ctx, struct anon_column *col)
+{
+	struct noise_state *st = anon_tool_state(ctx);
+	struct anon_noise_rule *r = calloc(1, sizeof(*r));
+	if (!r)
+		anon_die(EX_SOFTWARE, "out of memory");
+	const char *why = anon_noise_rule_parse(r, col->rule);
+	if (why) {
+		anon_warn("column '%s': %s", col->spec, why);
+		free(r);
+		return EX_USAGE;
+	}
+	col->state = r;
+	bool random = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN ||
+	    (r->kind == ANON_NOISE_DATESHIFT && !st->entity);
+	if (random) {
+		r->rng = calloc(1, sizeof(*r->rng));
+		if (!r->rng)
+			anon_die(EX_SOFTWARE, "out of memory");
+		if (st->seeded)
+			anon_noise_rng_seeded(r->rng, RNG_BUF, st->seed, st->streams);
+		else
+			anon_noise_rng_secure(r->rng, RNG_BUF);
+		st->streams++;
+	}
+	if (r->kind == ANON_NOISE_DATESHIFT && st->entity) {
+		r->shift = &st->shift;
+		st->need_shift_key = true;
+	}
+	json_t *p = json_object();
+	json_object_set_new(p, "rule", json_string(r->name));
+	col->params = p;
+	return 0;
+}
+
+static int noise_start(struct anon_ctx *ctx)
+{
+	struct noise_state *st = anon_tool_state(ctx);
+	if (st->seeded)
+		anon_warn("WARNING: --seed makes the noise reproducible by anyone who knows the seed; "
+			  "output is NOT private");
+	if (st->entity && !st->need_shift_key) {
+		anon_warn("--entity is only used by dateshift");
+		return EX_USAGE;
+	}
+	if (st->need_shift_key) {
+		unsigned char subkey[32];
+		anon_key_derive("dateshift", subkey, sizeof(subkey));  /* exits 78 without a key */
+		anon_noise_shift_init(&st->shift, subkey);
+		OPENSSL_cleanse(subkey, sizeof(subkey));
+	}
+	return 0;
+}
+
+static enum anon_status noise_apply(const struct anon_rowinfo *row, struct anon_column *col,
+				    const struct anon_field *in, struct anon_field *out,
+				    struct anon_buf *scratch, const char **errmsg)
+{
+	struct noise_state *st = anon_tool_state(row->ctx);
+	struct anon_noise_rule *r = col->state;
+	struct anon_field ent = { NULL, 0, true };
+	bool have_entity = r->shift != NULL;
+	if (have_entity && (!anon_row_get(row, st->entity, &ent) || ent.null))
+		ent.len = 0;  /* reported as an error by the rule */
+	anon_buf_reserve(scratch, in->len + 128);
+	size_t len;
+	if (anon_noise_rule_apply(r, in->p, in->len, ent.p, ent.len, have_entity, scratch->p,
+	    &len, errmsg))
+		return ANON_ERR;
+	scratch->len = len;
+	out->p = scratch->p;
+	out->len = len;
+	out->null = false;
+	return ANON_OK;
+}
+
+static const char *vtype_name(const struct anon_noise_rule *r)
+{
+	return r->vtype == ANON_NOISE_DATE ? "date" : r->vtype == ANON_NOISE_NUMBER ? "number" :
+	    NULL;
+}
+
+/* Mechanism, parameters as given and as effective, and the utility figures. */
+static void column_audit(struct anon_noise_rule *r, json_t *p, bool *any, double *eps_row,
+			 double *delta_row, double *rho_row)
+{
+	bool noise = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN;
+	const char *vt = vtype_name(r);
+	json_object_set_new(p, "type", vt ? json_string(vt) : json_null());
+	if (noise) {
+		json_object_set_new(p, "mechanism", json_string(r->kind == ANON_NOISE_LAPLACE ?
+		    "discrete_laplace" : "discrete_gaussian"));
+		if (r->epsilon.set)
+			json_object_set_new(p, "epsilon_requested", dec_json(&r->epsilon));
+		if (r->delta.set)
+			json_object_set_new(p, "delta_requested", dec_json(&r->delta));
+		if (r->sensitivity.set)
+			json_object_set_new(p, "sensitivity", dec_json(&r->sensitivity));
+		if (r->clamp) {
+			json_t *c = json_array();
+			json_array_append_new(c, json_string(r->clamp_text[0]));
+			json_array_append_new(c, json_string(r->clamp_text[1]));
+			json_object_set_new(p, "clamp", c);
+		}
+		json_object_set_new(p, "mode", json_string(r->bounded ? "bounded" :
+		    r->sensitivity.set ? "metric" : "scale"));
+	}
+	if (noise && r->ready) {
+		char buf[64];
+		int64_t one = 1;
+		size_t n;
+		if (r->vtype == ANON_NOISE_DATE) {
+			json_object_set_new(p, "grid", json_string("1 day"));
+		} else {
+			n = anon_noise_fixed_format(one, r->d, buf);
+			json_object_set_new(p, "grid", json_stringn(buf, n));
+		}
+		json_object_set_new(p, "decimals", json_integer(r->d));
+		json_object_set_new(p, "sensitivity_units", json_integer((json_int_t)r->delta_u));
+		n = anon_noise_fixed_format((int64_t)r->scale_u, r->d, buf);
+		json_object_set_new(p, r->kind == ANON_NOISE_LAPLACE ? "scale" : "sigma",
+		    json_stringn(buf, n));
+		json_object_set_new(p, r->kind == ANON_NOISE_LAPLACE ? "scale_units" : "sigma_units",
+		    json_integer((json_int_t)r->scale_u));
+		if (r->eps_eff >= 0) {
+			json_object_set_new(p, "epsilon", json_real(r->eps_eff));
+			*eps_row += r->eps_eff;
+			*any = true;
+		} else {
+			json_object_set_new(p, "epsilon", json_null());
+		}
+		if (r->kind == ANON_NOISE_GAUSSIAN) {
+			json_object_set_new(p, "delta", r->delta_eff >= 0 ? json_real(r->delta_eff) :
+			    json_null());
+			json_object_set_new(p, "rho", r->rho >= 0 ? json_real(r->rho) : json_null());
+			if (r->delta_eff >= 0)
+				*delta_row += r->delta_eff;
+			if (r->rho >= 0)
+				*rho_row += r->rho;
+		} else if (r->eps_eff >= 0) {
+			*rho_row += r->eps_eff * r->eps_eff / 2;  /* eps-DP => eps^2/2-zCDP */
+		}
+	}
+	if (r->kind == ANON_NOISE_DATESHIFT) {
+		json_object_set_new(p, "days", json_integer((json_int_t)r->days));
+		json_object_set_new(p, "per_entity", json_boolean(r->shift != NULL));
+	}
+	const struct anon_noise_hist *h = &r->hist;
+	json_t *u = json_object();
+	json_object_set_new(u, "values", json_integer((json_int_t)h->n));
+	json_object_set_new(u, "mean_abs_error", h->n ? json_real(h->abs_err / (double)h->n) :
+	    json_null());
+	if (h->started) {
+		json_t *hi = json_object(), *a = json_array(), *b = json_array();
+		json_object_set_new(hi, "lo", json_real(h->lo));
+		json_object_set_new(hi, "width", json_real(h->width));
+		json_object_set_new(hi, "bins", json_integer(ANON_NOISE_HIST_BINS));
+		for (int i = 0; i < ANON_NOISE_HIST_BINS; i++) {
+			json_array_append_new(a, json_integer((json_int_t)h->in[i]));
+			json_array_append_new(b, json_integer((json_int_t)h->out[i]));
+		}
+		json_object_set_new(hi, "input", a);
+		json_object_set_new(hi, "output", b);
+		if (r->vtype == ANON_NOISE_DATE || r->kind == ANON_NOISE_DATESHIFT ||
+		    r->kind == ANON_NOISE_TRUNCATE || r->date_mode)
+			json_object_set_new(hi, "unit", json_string("days since 1970-01-01"));
+		json_object_set_new(u, "histogram", hi);
+	}
+	json_object_set_new(p, "utility", u);
+}
+
+static void noise_audit(struct anon_ctx *ctx, json_t *record)
+{
+	struct noise_state *st = anon_tool_state(ctx);
+	size_t n;
+	struct anon_column *cols = anon_ctx_columns(ctx, &n);
+	double eps = 0, delta = 0, rho = 0;
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		struct anon_noise_rule *r = cols[i].state;
+		if (r && cols[i].params)
+			column_audit(r, cols[i].params, &any, &eps, &delta, &rho);
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "rng", json_string(st->seeded ? "seeded-insecure" : "secure"));
+	json_object_set_new(o, "private", json_boolean(!st->seeded));
+	if (st->seeded)
+		json_object_set_new(o, "seed", json_integer((json_int_t)st->seed));
+	json_object_set_new(o, "guarantee", json_string("local, per released value"));
+	json_object_set_new(o, "epsilon_per_row", any ? json_real(eps) : json_null());
+	json_object_set_new(o, "delta_per_row", json_real(delta));
+	json_object_set_new(o, "rho_per_row", any || rho > 0 ? json_real(rho) : json_null());
+	json_object_set_new(record, "noise", o);
+}
+
+static const struct anon_tool tool = {
+	.name = "anon-noise",
+	.synopsis = "[options] [--seed N] [--entity COLUMN] -c COLUMN=RULE[:ARGS] ... [FILE]",
+	.longopts = longopts,
+	.needs_key = false,
+	.rule_required = true,
+	.option = noise_option,
+	.rule = noise_rule,
+	.start = noise_start,
+	.apply = noise_apply,
+	.audit = noise_audit,
+};
+
+int main(int argc, char **argv)
+{
+	static struct noise_state state;
+	anon_noise_rng_fatal = rng_fatal;
+	return anon_main(&tool, &state, argc, argv);
+}
