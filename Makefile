@@ -39,7 +39,7 @@ UNITS    := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 HEADERS  := $(wildcard lib/*.h) $(wildcard anon-*/*.h) $(wildcard t/unit/*.h)
 
 .PHONY: all deps check demo bench install clean lint units
-all: deps $(BINS) $(UNITS)
+all: deps $(BINS)
 
 deps:
 	@sh tools/deps.sh build
@@ -80,6 +80,7 @@ units: $(UNITS)
 
 check: all
 	@sh tools/deps.sh check
+	@$(MAKE) --no-print-directory units
 	@BUILD=$(BUILD) sh t/run-tests
 
 demo: all
