@@ -87,8 +87,8 @@ static int mask_option(struct anon_ctx *ctx, int opt, const char *arg)
 			anon_die(EX_SOFTWARE, "out of memory");
 		char err[300];
 		/* The column tested may hold anything: invalid UTF-8 simply does not match. */
-		if (!(w->re = anon_mask_compile(tilde + 1, PCRE2_MATCH_INVALID_UTF, err,
-						sizeof(err)))) {
+		if (!(w->re = anon_mask_compile(tilde + 1, PCRE2_MATCH_INVALID_UTF, NULL,
+						err, sizeof(err)))) {
 			anon_warn("--where %s: %s", w->spec, err);
 			free(w->spec);
 			return EX_USAGE;

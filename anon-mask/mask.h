@@ -80,6 +80,7 @@ struct mask_rule {
 	bool bin;                   /* card:bin */
 	pcre2_code *re;             /* regex, keep */
 	pcre2_match_data *md;
+	bool jit;                   /* compiled by the JIT: match with pcre2_jit_match */
 	struct mask_span *spans;    /* room for one match's capture groups */
 	uint32_t ncaps;
 	enum fake_kind fake;
@@ -93,8 +94,10 @@ void anon_mask_opts_init(struct mask_opts *o);
 int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec,
 			 char *err, size_t errlen);
 void anon_mask_rule_free(struct mask_rule *r);
-/* Compile a PCRE2 pattern (UTF, JIT when available); NULL with a message in err. */
-pcre2_code *anon_mask_compile(const char *pattern, uint32_t flags, char *err, size_t errlen);
+/* Compile a PCRE2 pattern (UTF, JIT when available, *jit says whether: may be NULL);
+ * NULL with a message in err. */
+pcre2_code *anon_mask_compile(const char *pattern, uint32_t flags, bool *jit, char *err,
+			      size_t errlen);
 /* Mask one non-NULL field; out's bytes live in scratch (or in the rule). */
 enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
 				 const struct anon_field *in, struct anon_field *out,

@@ -3,6 +3,7 @@
  * an allocation once the buffer has grown. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,8 @@ static int parse_count(const char *s, size_t *out)
 	return 0;
 }
 
-pcre2_code *anon_mask_compile(const char *pattern, uint32_t flags, char *err, size_t errlen)
+pcre2_code *anon_mask_compile(const char *pattern, uint32_t flags, bool *jit, char *err,
+			      size_t errlen)
 {
 	int code;
 	PCRE2_SIZE off;
@@ -81,7 +83,10 @@ pcre2_code *anon_mask_compile(const char *pattern, uint32_t flags, char *err, si
 		return NULL;
 	}
 	/* Without JIT support the interpreter still works, only slower. */
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	if (jit)
+		*jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+	else
+		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	return re;
 }
 
@@ -91,7 +96,7 @@ static int parse_pattern(struct mask_rule *r, const char *pattern, char *err, si
 		snprintf(err, errlen, "empty pattern");
 		return -1;
 	}
-	if (!(r->re = anon_mask_compile(pattern, 0, err, errlen)))
+	if (!(r->re = anon_mask_compile(pattern, 0, &r->jit, err, errlen)))
 		return -1;
 	if (!(r->md = pcre2_match_data_create_from_pattern(r->re, NULL)))
 		anon_die(EX_SOFTWARE, "out of memory");
@@ -271,15 +276,38 @@ static size_t utf8_skip_back(const unsigned char *s, size_t n, size_t k)
 	return i;
 }
 
-/* Keep the first f and last l code points; a value with nothing left to mask does not fit,
- * since keeping all of it would show it whole. */
-static bool rule_partial(struct masker *m, const unsigned char *p, size_t n, size_t f, size_t l)
+/* Code points in s[0..n), or SIZE_MAX when it is not valid UTF-8: validation and count in
+ * one pass, eight ASCII bytes at a time. */
+static size_t utf8_length(const unsigned char *s, size_t n)
 {
-	if (anon_utf8_count(p, n) <= f + l)
+	size_t i = 0, count = 0;
+	while (i < n) {
+		uint64_t w;
+		if (n - i >= 8 && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0)) {
+			i += 8;
+			count += 8;
+			continue;
+		}
+		uint32_t cp;
+		size_t l = s[i] < 0x80 ? 1 : anon_utf8_decode(s + i, n - i, &cp);
+		if (l == 0)
+			return SIZE_MAX;
+		i += l;
+		count++;
+	}
+	return count;
+}
+
+/* Keep the first f and last l of the ncp code points; a value with nothing left to mask
+ * does not fit, since keeping all of it would show it whole. */
+static bool rule_partial(struct masker *m, const unsigned char *p, size_t n, size_t ncp,
+			 size_t f, size_t l)
+{
+	if (ncp <= f + l)
 		return false;
 	size_t head = utf8_skip(p, n, f), tail = utf8_skip_back(p, n, l);
 	mask_keep(m, p, head);
-	mask_hide(m, p + head, tail - head);
+	m->pending += ncp - f - l;
 	mask_keep(m, p + tail, n - tail);
 	return true;
 }
@@ -424,7 +452,9 @@ static enum anon_status rule_pattern(struct mask_rule *r, struct masker *m,
 	size_t pos = 0, from = 0;
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
 	while (from <= n) {
-		int rc = pcre2_match(r->re, p, n, from, PCRE2_NO_UTF_CHECK, r->md, NULL);
+		/* The value is known to be valid UTF-8: the JIT entry skips every check. */
+		int rc = r->jit ? pcre2_jit_match(r->re, p, n, from, 0, r->md, NULL)
+				: pcre2_match(r->re, p, n, from, PCRE2_NO_UTF_CHECK, r->md, NULL);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
 		if (rc < 0) {
@@ -516,7 +546,8 @@ enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
 		break;
 	}
 
-	if (!anon_utf8_valid(p, n)) {
+	size_t ncp = utf8_length(p, n);
+	if (ncp == SIZE_MAX) {
 		*errmsg = "invalid UTF-8";
 		return ANON_ERR;
 	}
@@ -527,7 +558,7 @@ enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
 	case MASK_FIRST:
 	case MASK_LAST:
 	case MASK_PARTIAL:
-		fits = rule_partial(&m, p, n, r->keep_first, r->keep_last);
+		fits = rule_partial(&m, p, n, ncp, r->keep_first, r->keep_last);
 		break;
 	case MASK_EMAIL:
 		fits = rule_email(&m, p, n, r->tld);
@@ -554,7 +585,6 @@ enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
 	if (!fits) {
 		r->mismatched++;
 		scratch->len = start;
-		m.pending = 0;
 		switch (o->on_mismatch) {
 		case MISMATCH_KEEP:
 			return ANON_KEEP;
@@ -564,7 +594,7 @@ enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
 			out->len = 0;
 			return ANON_OK;
 		case MISMATCH_MASK:
-			mask_hide(&m, p, n);
+			m.pending = ncp;
 			break;
 		}
 	}
