@@ -87,7 +87,7 @@ const char *fpe_check(enum fpe_algo algo, unsigned radix, size_t n, size_t tlen)
 		return "domain too small: radix^length must be at least 1000000";
 	if (n > fpe_maxlen(algo, radix))
 		return algo == FPE_FF3_1 ? "value too long for FF3-1 (2*floor(log_radix(2^96)) symbols)"
-					 : "value too long for FF1 (4096 symbols)";
+					 : "value too long for FF1 (more than 4096 symbols)";
 	if (algo == FPE_FF3_1 && tlen != FPE_FF3_TWEAK)
 		return "FF3-1 tweak must be exactly 7 bytes (56 bits)";
 	if (algo == FPE_FF1 && tlen > FPE_FF1_MAX_TWEAK)

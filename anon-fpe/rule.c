@@ -1,0 +1,361 @@
+/* rule.c: what one `-c COL=RULE` does to a value: pick the symbols to encrypt (alphabet,
+ * --match capture groups, Luhn check digit), run FF1/FF3-1 on them and put them back in place;
+ * or permute the integers of range:LO..HI by cycle-walking. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcre2.h>
+
+#include "fpe.h"
+
+#define MAX_GROUPS 32
+
+/* ---- parsing -------------------------------------------------------------------------------- */
+
+/* radix^n (saturating at 2^127) */
+static fpe_u128 pow_sat(unsigned radix, size_t n)
+{
+	const fpe_u128 cap = (fpe_u128)1 << 127;
+	fpe_u128 p = 1;
+	for (size_t i = 0; i < n; i++) {
+		p *= radix;
+		if (p >= cap)
+			return cap;
+	}
+	return p;
+}
+
+/* The FPE domain for range: the smallest radix^n >= max(size, 10^6), so that cycle-walking
+ * takes few steps; on ties the smaller radix. */
+static void range_domain(struct fpe_rule *r, enum fpe_algo algo)
+{
+	fpe_u128 target = r->range_size ? r->range_size : (fpe_u128)1 << 64;
+	if (target < FPE_MIN_DOMAIN)
+		target = FPE_MIN_DOMAIN;
+	fpe_u128 best = 0;
+	for (size_t n = 64; n >= 2; n--) {
+		/* smallest radix with radix^n >= target */
+		unsigned lo = 2, hi = FPE_MAX_RADIX;
+		if (pow_sat(hi, n) < target)
+			continue;
+		while (lo < hi) {
+			unsigned mid = lo + (hi - lo) / 2;
+			if (pow_sat(mid, n) >= target)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (n > fpe_maxlen(algo, lo))
+			continue;
+		fpe_u128 dom = pow_sat(lo, n);
+		if (!best || dom < best) {
+			best = dom;
+			r->range_radix = lo;
+			r->range_n = n;
+		}
+	}
+}
+
+static const char *parse_range(struct fpe_rule *r, const char *spec)
+{
+	const char *dots = strstr(spec + 1, "..");  /* spec + 1: LO may start with '-' */
+	if (*spec == 0 || !dots)
+		return "range: expects LO..HI";
+	char lo[32];
+	size_t lolen = (size_t)(dots - spec);
+	if (lolen >= sizeof lo)
+		return "range: LO is not an integer";
+	memcpy(lo, spec, lolen);
+	lo[lolen] = 0;
+	if (!anon_parse_int64(lo, &r->lo))
+		return "range: LO is not an integer";
+	if (!anon_parse_int64(dots + 2, &r->hi))
+		return "range: HI is not an integer";
+	if (r->hi <= r->lo)
+		return "range: HI must be greater than LO";
+	r->range_size = (uint64_t)r->hi - (uint64_t)r->lo + 1;  /* 0 means all 2^64 values */
+	return NULL;
+}
+
+const char *fpe_rule_parse(struct fpe_rule *r, const char *text)
+{
+	memset(r, 0, sizeof *r);
+	if (!text)
+		text = "digits";
+	const char *chars;
+	r->kind = FPE_KIND_ALPHABET;
+	if (strncmp(text, "alphabet:", 9) == 0) {
+		r->name = "alphabet";
+		chars = text + 9;
+	} else if (strcmp(text, "luhn") == 0 || strcmp(text, "luhn-fail") == 0) {
+		r->kind = text[4] ? FPE_KIND_LUHN_FAIL : FPE_KIND_LUHN;
+		r->name = text[4] ? "luhn-fail" : "luhn";
+		chars = fpe_alphabet_named("digits");
+	} else if (strncmp(text, "range:", 6) == 0) {
+		r->kind = FPE_KIND_RANGE;
+		r->name = "range";
+		chars = fpe_alphabet_named("digits");
+		const char *why = parse_range(r, text + 6);
+		if (why)
+			return why;
+	} else if ((chars = fpe_alphabet_named(text)) != NULL) {
+		r->name = text;
+	} else {
+		return "unknown rule (digits, hex, lower, upper, alpha, alnum, alphabet:CHARS, luhn, "
+		       "luhn-fail, range:LO..HI)";
+	}
+	const char *why = fpe_alphabet_init(&r->alpha, chars, strlen(chars));
+	if (why)
+		return why;
+	if (strcmp(r->name, "hex") == 0) {
+		r->alpha.fold_case = true;
+		for (int c = 'A'; c <= 'F'; c++)
+			r->alpha.byte_map[c] = c - 'A' + 10;
+	}
+	return NULL;
+}
+
+const char *fpe_rule_set_match(struct fpe_rule *r, const char *pattern)
+{
+	int err;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err,
+				       &off, NULL);
+	if (!re)
+		return "--match: invalid regular expression";
+	uint32_t groups = 0;
+	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
+	if (groups == 0) {
+		pcre2_code_free(re);
+		return "--match: the pattern has no capture group";
+	}
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  /* the interpreter is the fallback */
+	r->match = re;
+	r->match_data = pcre2_match_data_create_from_pattern(re, NULL);
+	if (!r->match_data)
+		return "out of memory";
+	return NULL;
+}
+
+const char *fpe_rule_prepare(struct fpe_rule *r)
+{
+	if (r->kind == FPE_KIND_RANGE) {
+		range_domain(r, r->cipher->algo);
+		if (!r->range_radix)
+			return "range: no FPE domain fits";
+	}
+	unsigned radix = r->kind == FPE_KIND_RANGE ? r->range_radix : r->alpha.radix;
+	for (size_t n = 2; n < FPE_PLAN_CACHE; n++) {
+		if (r->kind == FPE_KIND_RANGE && n != r->range_n)
+			continue;
+		if (fpe_check(r->cipher->algo, radix, n, r->tlen))
+			continue;
+		struct fpe_plan *p = malloc(sizeof *p);
+		if (!p)
+			return "out of memory";
+		const char *why = fpe_plan_init(p, r->cipher, r->tweak, r->tlen, radix, n);
+		if (why) {
+			free(p);
+			return why;
+		}
+		r->plans[n] = p;
+	}
+	/* range with n >= FPE_PLAN_CACHE cannot happen: n <= 64 only for radix 2, size 2^64 */
+	if (r->kind == FPE_KIND_RANGE && !r->plans[r->range_n] && r->range_n < FPE_PLAN_CACHE)
+		return fpe_check(r->cipher->algo, radix, r->range_n, r->tlen);
+	return NULL;
+}
+
+void fpe_rule_free(struct fpe_rule *r)
+{
+	for (size_t n = 0; n < FPE_PLAN_CACHE; n++)
+		free(r->plans[n]);
+	pcre2_match_data_free(r->match_data);
+	pcre2_code_free(r->match);
+	fpe_alphabet_free(&r->alpha);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- applying ------------------------------------------------------------------------------- */
+
+/* Run the cipher over nums[0..n) with the cached plan for the fixed tweak, or a fresh one. */
+static const char *crypt_numerals(const struct fpe_rule *r, const unsigned char *tweak,
+				  size_t tlen, unsigned radix, uint16_t *nums, size_t n)
+{
+	if (!tweak && n < FPE_PLAN_CACHE && r->plans[n])
+		return fpe_plan_run(r->plans[n], nums, nums, r->decrypt);
+	struct fpe_plan plan;
+	const char *why = fpe_plan_init(&plan, r->cipher, tweak ? tweak : r->tweak,
+					tweak ? tlen : r->tlen, radix, n);
+	return why ? why : fpe_plan_run(&plan, nums, nums, r->decrypt);
+}
+
+static const char *apply_range(const struct fpe_rule *r, const unsigned char *tweak, size_t tlen,
+			       const unsigned char *in, size_t len, struct anon_buf *out)
+{
+	char text[32];
+	int64_t x;
+	if (len >= sizeof text)
+		return "not an integer";
+	memcpy(text, in, len);
+	text[len] = 0;
+	if (!anon_parse_int64(text, &x))
+		return "not an integer";
+	if (x < r->lo || x > r->hi)
+		return "value outside the range";
+	uint64_t off = (uint64_t)x - (uint64_t)r->lo;
+	uint16_t nums[64];
+	/* Cycle-walking: the permutation of radix^n restricted to the range by applying it again
+	 * until the result falls inside; it ends because x's cycle comes back to x. */
+	do {
+		fpe_str(off, r->range_radix, nums, r->range_n);
+		const char *why = crypt_numerals(r, tweak, tlen, r->range_radix, nums, r->range_n);
+		if (why)
+			return why;
+		/* the domain is at most 2^64 (radix 2, n 64 for the full int64 range) */
+		off = (uint64_t)fpe_num(nums, r->range_n, r->range_radix);
+	} while (r->range_size && off >= r->range_size);
+	int k = snprintf(text, sizeof text, "%" PRId64, (int64_t)((uint64_t)r->lo + off));
+	anon_buf_add(out, text, (size_t)k);
+	return NULL;
+}
+
+/* Is byte offset pos inside one of the capture groups? */
+static bool captured(const PCRE2_SIZE *ov, int groups, size_t pos)
+{
+	for (int g = 1; g < groups; g++)
+		if (ov[2 * g] != PCRE2_UNSET && pos >= ov[2 * g] && pos < ov[2 * g + 1])
+			return true;
+	return false;
+}
+
+/* The Luhn check digit for the digits of s[0..end), other bytes ignored: the rightmost
+ * digit is doubled. */
+static int luhn_check_digit(const unsigned char *s, size_t end)
+{
+	int sum = 0, k = 0;
+	for (size_t i = end; i-- > 0;) {
+		if (s[i] < '0' || s[i] > '9')
+			continue;
+		int d = s[i] - '0';
+		if ((k++ & 1) == 0)
+			d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+		sum += d;
+	}
+	return (10 - sum % 10) % 10;
+}
+
+const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak, size_t tlen,
+			   const unsigned char *in, size_t len, struct anon_buf *out)
+{
+	if (r->kind == FPE_KIND_RANGE)
+		return apply_range(r, tweak, tlen, in, len, out);
+
+	const struct fpe_alphabet *a = &r->alpha;
+	const size_t maxlen = fpe_maxlen(r->cipher->algo, a->radix);
+	uint16_t nums[FPE_FF1_MAXLEN + 1];
+	uint32_t pos[FPE_FF1_MAXLEN + 1];
+	size_t n = 0;
+
+	int groups = 0;
+	const PCRE2_SIZE *ov = NULL;
+	if (r->match) {
+		groups = pcre2_match(r->match, in, len, 0, 0, r->match_data, NULL);
+		if (groups == PCRE2_ERROR_NOMATCH)
+			return "value does not match the --match pattern";
+		if (groups < 0)
+			return groups <= PCRE2_ERROR_UTF8_ERR1 && groups >= PCRE2_ERROR_UTF8_ERR21
+				       ? "invalid UTF-8"
+				       : "--match failed";
+		ov = pcre2_get_ovector_pointer(r->match_data);
+	}
+
+	/* The Luhn check digit is the value's last digit, captured or not. */
+	bool luhn = r->kind == FPE_KIND_LUHN || r->kind == FPE_KIND_LUHN_FAIL;
+	size_t check_pos = SIZE_MAX;
+	if (luhn) {
+		for (size_t i = len; i-- > 0;)
+			if (in[i] >= '0' && in[i] <= '9') {
+				check_pos = i;
+				break;
+			}
+		if (check_pos == SIZE_MAX)
+			return "domain too small: radix^length must be at least 1000000";
+	}
+
+	bool saw_upper = false, saw_lower = false;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = in[i];
+		size_t l = 1;
+		if (cp >= 0x80) {
+			if (a->ascii) {  /* never part of an ASCII alphabet: kept byte for byte */
+				i++;
+				continue;
+			}
+			l = anon_utf8_decode(in + i, len - i, &cp);
+			if (l == 0)
+				return "invalid UTF-8";
+		}
+		int32_t v = fpe_alphabet_find(a, cp);
+		if (v >= 0 && i != check_pos && (!ov || captured(ov, groups, i))) {
+			if (n == maxlen)
+				return fpe_check(r->cipher->algo, a->radix, maxlen + 1,
+						 r->cipher->algo == FPE_FF3_1 ? FPE_FF3_TWEAK : 0);
+			if (a->fold_case && cp >= 'a' && cp <= 'f')
+				saw_lower = true;
+			if (a->fold_case && cp >= 'A' && cp <= 'F')
+				saw_upper = true;
+			nums[n] = (uint16_t)v;
+			pos[n++] = (uint32_t)i;
+		}
+		i += l;
+	}
+
+	const char *why = crypt_numerals(r, tweak, tlen, a->radix, nums, n);
+	if (why)
+		return why;
+
+	size_t start = out->len;
+	if (a->ascii) {
+		anon_buf_add(out, in, len);
+		unsigned char *o = out->p + start;
+		const bool upper = saw_upper && !saw_lower;
+		for (size_t k = 0; k < n; k++) {
+			unsigned char c = (unsigned char)a->cps[nums[k]];
+			o[pos[k]] = upper && c >= 'a' && c <= 'f' ? (unsigned char)(c - 'a' + 'A') : c;
+		}
+	} else {
+		anon_buf_reserve(out, 4 * len);
+		size_t k = 0;
+		for (size_t i = 0; i < len;) {
+			uint32_t cp;
+			size_t l = in[i] < 0x80 ? 1 : anon_utf8_decode(in + i, len - i, &cp);
+			if (k < n && pos[k] == i) {
+				out->len += anon_utf8_encode(a->cps[nums[k++]], out->p + out->len);
+			} else {
+				memcpy(out->p + out->len, in + i, l);
+				out->len += l;
+			}
+			i += l;
+		}
+	}
+
+	if (luhn) {
+		/* The check digit keeps its distance from a valid one ("luhn"), so decrypt inverts
+		 * every input; "luhn-fail" moves a valid number's digit one step away. */
+		unsigned char *o = out->p + start;
+		int defect = (in[check_pos] - '0' - luhn_check_digit(in, check_pos) + 10) % 10;
+		if (r->kind == FPE_KIND_LUHN_FAIL) {
+			if (!r->decrypt)
+				defect = defect == 0 ? 1 : defect;
+			else
+				defect = defect == 1 ? 0 : defect;
+		}
+		/* ASCII alphabet: output offsets are the input's */
+		o[check_pos] = (unsigned char)('0' + (luhn_check_digit(o, check_pos) + defect) % 10);
+	}
+	return NULL;
+}

@@ -1,0 +1,382 @@
+/* fpe_rules.c: the rules applied to whole values: alphabets with characters kept in place,
+ * round trips of random values of every alphabet and length, hex case, Unicode alphabets,
+ * luhn and luhn-fail, range: as a permutation, --match groups, and refusals. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fpe.h"
+#include "tap.h"
+
+static uint64_t rng_state = 0x2545f4914f6cdd1du;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1du;
+}
+
+static struct fpe_cipher cipher_ff1, cipher_ff3;
+static const unsigned char tweak7[7] = { 1, 2, 3, 4, 5, 6, 7 };
+
+/* A rule ready to run, or NULL after a failed ok(). */
+static struct fpe_rule *rule_new(const char *text, enum fpe_algo algo, bool decrypt,
+				 const char *match)
+{
+	struct fpe_rule *r = malloc(sizeof *r);
+	const char *why = fpe_rule_parse(r, text);
+	if (!why && match)
+		why = fpe_rule_set_match(r, match);
+	if (!why) {
+		r->cipher = algo == FPE_FF1 ? &cipher_ff1 : &cipher_ff3;
+		r->tweak = algo == FPE_FF1 ? NULL : tweak7;
+		r->tlen = algo == FPE_FF1 ? 0 : 7;
+		r->decrypt = decrypt;
+		why = fpe_rule_prepare(r);
+	}
+	if (why) {
+		ok(0, "rule %s: %s", text ? text : "(default)", why);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void rule_del(struct fpe_rule *r)
+{
+	if (r) {
+		fpe_rule_free(r);
+		free(r);
+	}
+}
+
+/* Apply to a C string; returns a malloc'ed result or NULL with *why set. */
+static char *apply(struct fpe_rule *r, const char *in, const char **why)
+{
+	struct anon_buf out = { 0 };
+	*why = fpe_rule_apply(r, NULL, 0, (const unsigned char *)in, strlen(in), &out);
+	if (*why) {
+		anon_buf_free(&out);
+		return NULL;
+	}
+	anon_buf_addc(&out, 0);
+	return (char *)out.p;
+}
+
+static void test_keep_in_place(void)
+{
+	struct fpe_rule *e = rule_new("digits", FPE_FF1, false, NULL);
+	struct fpe_rule *d = rule_new("digits", FPE_FF1, true, NULL);
+	const char *why;
+	char *c = apply(e, "4111-1111-1111-1111", &why);
+	ok(c && strlen(c) == 19 && c[4] == '-' && c[9] == '-' && c[14] == '-' &&
+	   strcmp(c, "4111-1111-1111-1111") != 0, "dashes stay in place: %s", c ? c : why);
+	char *p = c ? apply(d, c, &why) : NULL;
+	ok(p && strcmp(p, "4111-1111-1111-1111") == 0, "and decrypt restores the card");
+	/* the dashes do not change the digits' ciphertext: n counts only digits */
+	char *c2 = apply(e, "4111111111111111", &why);
+	ok(c && c2 && c2[0] == c[0] && c2[4] == c[5], "separators are not part of the numeral string");
+	free(c), free(p), free(c2);
+
+	c = apply(e, "12345", &why);
+	ok(!c && why && strstr(why, "domain too small"), "5 digits refused: %s", why ? why : "");
+	c = apply(e, "ab-12345-cd", &why);
+	ok(!c && why, "5 digits among letters refused");
+	c = apply(e, "x123456y", &why);
+	ok(c && c[0] == 'x' && c[7] == 'y', "6 digits among letters accepted: %s", c ? c : why);
+	free(c);
+	rule_del(e), rule_del(d);
+
+	e = rule_new("digits", FPE_FF3_1, false, NULL);
+	char long57[58];
+	memset(long57, '7', 57);
+	long57[57] = 0;
+	c = apply(e, long57, &why);
+	ok(!c && why && strstr(why, "too long"), "FF3-1 refuses 57 digits: %s", why ? why : "");
+	long57[56] = 0;
+	c = apply(e, long57, &why);
+	ok(c != NULL, "FF3-1 takes 56 digits");
+	free(c);
+	rule_del(e);
+}
+
+/* Random strings over the alphabet, with a separator sprinkled in, for each length. */
+static void roundtrip(const char *rule, enum fpe_algo algo, size_t top)
+{
+	/* long alphabets are named by their size in the test output */
+	char label[64];
+	if (strlen(rule) > 40)
+		snprintf(label, sizeof label, "alphabet:(%zu code points)",
+			 anon_utf8_count((const unsigned char *)rule + 9, strlen(rule) - 9));
+	else
+		snprintf(label, sizeof label, "%s", rule);
+	struct fpe_rule *e = rule_new(rule, algo, false, NULL), *d = rule_new(rule, algo, true, NULL);
+	if (!e || !d)
+		return;
+	const struct fpe_alphabet *a = &e->alpha;
+	size_t minlen = fpe_minlen(a->radix), maxlen = fpe_maxlen(algo, a->radix);
+	if (top > maxlen)
+		top = maxlen;
+	long runs = 0, bad = 0;
+	for (size_t n = minlen; n <= top; n++) {
+		for (int rep = 0; rep < 5; rep++) {
+			struct anon_buf in = { 0 }, enc = { 0 }, dec = { 0 };
+			for (size_t i = 0; i < n; i++) {
+				unsigned char u[4];
+				anon_buf_add(&in, u, anon_utf8_encode(a->cps[rnd() % a->radix], u));
+				if (rnd() % 8 == 0 && fpe_alphabet_find(a, ' ') < 0)
+					anon_buf_addc(&in, ' ');
+			}
+			runs++;
+			const char *why = fpe_rule_apply(e, NULL, 0, in.p, in.len, &enc);
+			if (!why)
+				why = fpe_rule_apply(d, NULL, 0, enc.p, enc.len, &dec);
+			if (why || dec.len != in.len || memcmp(dec.p, in.p, in.len)) {
+				if (bad++ < 3)
+					printf("# %s n=%zu: %s\n", label, n, why ? why : "mismatch");
+			}
+			anon_buf_free(&in), anon_buf_free(&enc), anon_buf_free(&dec);
+		}
+	}
+	ok(bad == 0, "%s %s: %ld round trips of lengths %zu..%zu, %ld failures", label,
+	   algo == FPE_FF1 ? "FF1" : "FF3-1", runs, minlen, top, bad);
+	rule_del(e), rule_del(d);
+}
+
+static void test_alphabets(void)
+{
+	static const char *rules[] = { "digits", "hex", "lower", "upper", "alpha", "alnum",
+				       "alphabet:01", "alphabet:ACGT", "alphabet:αβγδεζηθικλμ",
+				       "alphabet:0123456789ÀÉÎÕÜ", "alphabet:😀😁😂😃😄😅😆😇😈😉" };
+	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+		roundtrip(rules[i], FPE_FF1, 70);
+		roundtrip(rules[i], FPE_FF3_1, 200);
+	}
+	struct fpe_rule r;
+	ok(fpe_rule_parse(&r, "alphabet:abca") != NULL, "duplicate symbol refused");
+	ok(fpe_rule_parse(&r, "alphabet:ééa") != NULL, "duplicate non-ASCII symbol refused");
+	ok(fpe_rule_parse(&r, "alphabet:a") != NULL, "one-symbol alphabet refused");
+	ok(fpe_rule_parse(&r, "alphabet:\xff\xfe") != NULL, "invalid UTF-8 alphabet refused");
+	ok(fpe_rule_parse(&r, "bogus") != NULL, "unknown rule refused");
+	ok(fpe_rule_parse(&r, "alnum") == NULL && r.alpha.radix == 62 && r.alpha.cps[10] == 'a' &&
+	   r.alpha.cps[36] == 'A', "alnum is 0-9a-zA-Z");
+	fpe_rule_free(&r);
+	/* radix 65536: U+0001 up, skipping surrogates, into the astral planes */
+	struct anon_buf big = { 0 };
+	for (uint32_t cp = 1, k = 0; k < 65536; cp++) {
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
+		unsigned char u[4];
+		anon_buf_add(&big, u, anon_utf8_encode(cp, u));
+		k++;
+	}
+	anon_buf_addc(&big, 0);
+	char *text = malloc(big.len + 9);
+	strcpy(text, "alphabet:");
+	strcat(text, (char *)big.p + 0);
+	roundtrip(text, FPE_FF1, 12);
+	roundtrip(text, FPE_FF3_1, 12);
+	free(text);
+	anon_buf_free(&big);
+}
+
+static void test_hex_case(void)
+{
+	struct fpe_rule *e = rule_new("hex", FPE_FF1, false, NULL);
+	struct fpe_rule *d = rule_new("hex", FPE_FF1, true, NULL);
+	const char *why;
+	char *lower = apply(e, "deadbeef00", &why), *upper = apply(e, "DEADBEEF00", &why);
+	bool up = upper != NULL, low = lower != NULL;
+	for (size_t i = 0; upper && upper[i]; i++)
+		up = up && !(upper[i] >= 'a' && upper[i] <= 'f');
+	for (size_t i = 0; lower && lower[i]; i++)
+		low = low && !(lower[i] >= 'A' && lower[i] <= 'F');
+	ok(up && low && strcasecmp(lower, upper) == 0,
+	   "hex reads either case and answers in the input's case");
+	char *back = upper ? apply(d, upper, &why) : NULL;
+	ok(back && strcmp(back, "DEADBEEF00") == 0, "upper-case hex decrypts back");
+	free(lower), free(upper), free(back);
+	rule_del(e), rule_del(d);
+}
+
+static bool luhn_ok(const char *s)
+{
+	return anon_luhn_valid((const unsigned char *)s, strlen(s));
+}
+
+static void test_luhn(void)
+{
+	struct fpe_rule *e = rule_new("luhn", FPE_FF1, false, NULL);
+	struct fpe_rule *d = rule_new("luhn", FPE_FF1, true, NULL);
+	struct fpe_rule *fe = rule_new("luhn-fail", FPE_FF1, false, NULL);
+	struct fpe_rule *fd = rule_new("luhn-fail", FPE_FF1, true, NULL);
+	long valid = 0, bad_valid = 0, bad_fail = 0, bad_back = 0, bad_fail_back = 0, invalid = 0;
+	long bad_invalid = 0;
+	for (int i = 0; i < 2000; i++) {
+		char card[20];
+		size_t n = 13 + (size_t)(rnd() % 7);
+		for (size_t k = 0; k < n; k++)
+			card[k] = (char)('0' + rnd() % 10);
+		card[n] = 0;
+		bool was_valid = luhn_ok(card);
+		if (i % 2 == 0 && !was_valid) {  /* half the time, make it a valid card number */
+			for (char c = '0'; c <= '9' && !luhn_ok(card); c++)
+				card[n - 1] = c;
+			was_valid = true;
+		}
+		const char *why;
+		char *c = apply(e, card, &why), *b = c ? apply(d, c, &why) : NULL;
+		char *f = apply(fe, card, &why), *fb = f ? apply(fd, f, &why) : NULL;
+		if (was_valid) {
+			valid++;
+			bad_valid += !c || !luhn_ok(c);
+			bad_fail_back += !fb || strcmp(fb, card) != 0;
+		} else {
+			invalid++;
+			bad_invalid += !c || luhn_ok(c);
+		}
+		bad_fail += !f || luhn_ok(f);
+		bad_back += !b || strcmp(b, card) != 0;
+		free(c), free(b), free(f), free(fb);
+	}
+	ok(valid > 900 && bad_valid == 0, "luhn: %ld valid cards stay valid (%ld failures)", valid,
+	   bad_valid);
+	ok(invalid > 0 && bad_invalid == 0, "luhn: %ld invalid numbers stay invalid", invalid);
+	ok(bad_back == 0, "luhn: decrypt inverts every value (%ld failures)", bad_back);
+	ok(bad_fail == 0, "luhn-fail: no output passes Luhn (%ld failures)", bad_fail);
+	ok(bad_fail_back == 0, "luhn-fail: valid cards decrypt back (%ld failures)", bad_fail_back);
+	const char *why;
+	char *c = apply(e, "4111 1111 1111 1111", &why);
+	ok(c && luhn_ok(c) && c[4] == ' ' && c[14] == ' ', "luhn keeps spaces: %s", c ? c : why);
+	free(c);
+	c = apply(e, "411111", &why);
+	ok(!c && why, "luhn needs 6 digits besides the check digit");
+	free(c);
+	c = apply(e, "4111111", &why);
+	ok(c && luhn_ok(c) == luhn_ok("4111111"), "7 digits are enough");
+	free(c);
+	rule_del(e), rule_del(d), rule_del(fe), rule_del(fd);
+}
+
+static void test_range(const char *spec, long long lo, long long hi)
+{
+	struct fpe_rule *e = rule_new(spec, FPE_FF1, false, NULL);
+	struct fpe_rule *d = rule_new(spec, FPE_FF1, true, NULL);
+	if (!e || !d)
+		return;
+	size_t size = (size_t)(hi - lo + 1);
+	unsigned char *seen = calloc(size, 1);
+	long outside = 0, dup = 0, back = 0;
+	for (long long x = lo; x <= hi; x++) {
+		char in[32];
+		snprintf(in, sizeof in, "%lld", x);
+		const char *why;
+		char *c = apply(e, in, &why), *b = c ? apply(d, c, &why) : NULL;
+		long long y = c ? strtoll(c, NULL, 10) : lo - 1;
+		if (y < lo || y > hi)
+			outside++;
+		else if (seen[y - lo]++)
+			dup++;
+		back += !b || strcmp(b, in) != 0;
+		free(c), free(b);
+	}
+	ok(outside == 0 && dup == 0 && back == 0,
+	   "%s is a permutation (domain %u^%zu): %ld outside, %ld repeated, %ld not inverted", spec,
+	   e->range_radix, e->range_n, outside, dup, back);
+	free(seen);
+	rule_del(e), rule_del(d);
+}
+
+static void test_ranges(void)
+{
+	test_range("range:0..999999", 0, 999999);
+	test_range("range:1..1000", 1, 1000);
+	test_range("range:-5..5", -5, 5);
+	struct fpe_rule *e = rule_new("range:-9223372036854775808..9223372036854775807", FPE_FF1,
+				      false, NULL);
+	struct fpe_rule *d = rule_new("range:-9223372036854775808..9223372036854775807", FPE_FF1,
+				      true, NULL);
+	const char *why;
+	char *c = e ? apply(e, "-9223372036854775808", &why) : NULL;
+	char *b = c ? apply(d, c, &why) : NULL;
+	ok(b && strcmp(b, "-9223372036854775808") == 0, "the whole int64 range round trips");
+	free(c), free(b);
+	rule_del(e), rule_del(d);
+	e = rule_new("range:100..200000000", FPE_FF3_1, false, NULL);
+	c = e ? apply(e, "99", &why) : NULL;
+	ok(!c && why && strstr(why, "outside"), "a value below LO is refused");
+	c = e ? apply(e, "12x", &why) : NULL;
+	ok(!c && why && strstr(why, "integer"), "a non-integer is refused");
+	c = e ? apply(e, "150000000", &why) : NULL;
+	ok(c && atoll(c) >= 100 && atoll(c) <= 200000000, "FF3-1 range stays in range");
+	free(c);
+	rule_del(e);
+	struct fpe_rule r;
+	ok(fpe_rule_parse(&r, "range:5..5") && fpe_rule_parse(&r, "range:9..1") &&
+	   fpe_rule_parse(&r, "range:1-9") && fpe_rule_parse(&r, "range:a..b"),
+	   "bad ranges refused");
+}
+
+static void test_match(void)
+{
+	/* all but the last four digits */
+	struct fpe_rule *e = rule_new("digits", FPE_FF1, false, "^([\\d-]+)\\d{4}$");
+	struct fpe_rule *d = rule_new("digits", FPE_FF1, true, "^([\\d-]+)\\d{4}$");
+	const char *why;
+	char *c = e ? apply(e, "4111-1111-1111-1234", &why) : NULL;
+	ok(c && strcmp(c + 15, "1234") == 0 && c[4] == '-' && strncmp(c, "4111-1111-1111", 14) != 0,
+	   "--match: the last four digits stay: %s", c ? c : why);
+	char *b = c ? apply(d, c, &why) : NULL;
+	ok(b && strcmp(b, "4111-1111-1111-1234") == 0, "--match: decrypt restores");
+	free(c), free(b);
+	c = e ? apply(e, "not a card", &why) : NULL;
+	ok(!c && why && strstr(why, "does not match"), "a value that does not match is an error");
+	rule_del(e), rule_del(d);
+	struct fpe_rule r;
+	fpe_rule_parse(&r, "digits");
+	ok(fpe_rule_set_match(&r, "\\d+") != NULL, "a pattern without a group is refused");
+	ok(fpe_rule_set_match(&r, "(") != NULL, "an invalid pattern is refused");
+	fpe_rule_free(&r);
+	/* luhn with --match: the check digit is recomputed over every digit */
+	e = rule_new("luhn", FPE_FF1, false, "^\\d{6}(\\d+)\\d{4}$");
+	c = e ? apply(e, "4111111111111111", &why) : NULL;
+	ok(c && strncmp(c, "411111", 6) == 0 && luhn_ok(c) && strcmp(c, "4111111111111111"),
+	   "luhn with --match keeps the BIN and stays valid: %s", c ? c : why);
+	free(c);
+	rule_del(e);
+}
+
+static void test_tweaks(void)
+{
+	struct fpe_rule *e = rule_new("digits", FPE_FF1, false, NULL);
+	const unsigned char t1[8] = "customer", t2[8] = "Customer";
+	struct anon_buf a = { 0 }, b = { 0 }, c = { 0 };
+	const unsigned char v[] = "1234567890123456";
+	fpe_rule_apply(e, t1, 8, v, 16, &a);
+	fpe_rule_apply(e, t2, 8, v, 16, &b);
+	fpe_rule_apply(e, NULL, 0, v, 16, &c);
+	ok(a.len == 16 && b.len == 16 && c.len == 16 && memcmp(a.p, b.p, 16) && memcmp(a.p, c.p, 16),
+	   "a per-value tweak changes the ciphertext");
+	anon_buf_free(&a), anon_buf_free(&b), anon_buf_free(&c);
+	rule_del(e);
+}
+
+int main(void)
+{
+	unsigned char key[32];
+	for (int i = 0; i < 32; i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	fpe_cipher_init(&cipher_ff1, FPE_FF1, key, 32);
+	fpe_cipher_init(&cipher_ff3, FPE_FF3_1, key, 16);
+	test_keep_in_place();
+	test_alphabets();
+	test_hex_case();
+	test_luhn();
+	test_ranges();
+	test_match();
+	test_tweaks();
+	fpe_cipher_free(&cipher_ff1);
+	fpe_cipher_free(&cipher_ff3);
+	return tap_done();
+}
