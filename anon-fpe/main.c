@@ -1,0 +1,331 @@
+/* anon-fpe: format-preserving encryption of columns with NIST SP 800-38G Rev.1 FF1 (default)
+ * or FF3-1, reversible with -D; the algorithms live in ff1.c/ff3.c, the rules in rule.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "anon.h"
+#include "fpe.h"
+
+struct fpe_tool {
+	enum fpe_algo algo;
+	bool decrypt;
+	bool key_raw;
+	unsigned key_bits;                /* --key-bits, 0 when not given */
+	unsigned char tweak[FPE_FF1_MAX_TWEAK];
+	size_t tlen;
+	bool tweak_given;
+	const char *tweak_hex;
+	const char *tweak_column;
+	struct anon_ref *tweak_ref;
+	const char *match;
+	bool checked;                     /* option combinations checked (first rule) */
+	struct fpe_cipher cipher;
+	EVP_MD *sha256;                   /* --tweak-column: tweak = SHA-256(label, value) */
+	EVP_MD_CTX *md;
+};
+
+enum { OPT_ALGO = 256, OPT_KEY_RAW, OPT_KEY_BITS, OPT_TWEAK, OPT_TWEAK_COLUMN, OPT_MATCH,
+       OPT_DECRYPT, OPT_ENCRYPT };
+
+static const struct option longopts[] = {
+	{ "algo", required_argument, NULL, OPT_ALGO },
+	{ "decrypt", no_argument, NULL, OPT_DECRYPT },
+	{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
+	{ "key-raw", no_argument, NULL, OPT_KEY_RAW },
+	{ "key-bits", required_argument, NULL, OPT_KEY_BITS },
+	{ "tweak", required_argument, NULL, OPT_TWEAK },
+	{ "tweak-column", required_argument, NULL, OPT_TWEAK_COLUMN },
+	{ "match", required_argument, NULL, OPT_MATCH },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *algo_name(enum fpe_algo a)
+{
+	return a == FPE_FF1 ? "FF1" : "FF3-1";
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int option(struct anon_ctx *ctx, int opt, const char *arg)
+{
+	struct fpe_tool *t = anon_tool_state(ctx);
+	int64_t n;
+	switch (opt) {
+	case 'D':
+	case OPT_DECRYPT:
+		t->decrypt = true;
+		return 0;
+	case OPT_ENCRYPT:
+		t->decrypt = false;
+		return 0;
+	case OPT_ALGO:
+		if (strcmp(arg, "ff1") == 0)
+			t->algo = FPE_FF1;
+		else if (strcmp(arg, "ff3-1") == 0)
+			t->algo = FPE_FF3_1;
+		else {
+			anon_warn("--algo takes ff1 or ff3-1");
+			return EX_USAGE;
+		}
+		return 0;
+	case OPT_KEY_RAW:
+		t->key_raw = true;
+		return 0;
+	case OPT_KEY_BITS:
+		if (!anon_parse_int64(arg, &n) || (n != 128 && n != 192 && n != 256)) {
+			anon_warn("--key-bits takes 128, 192 or 256");
+			return EX_USAGE;
+		}
+		t->key_bits = (unsigned)n;
+		return 0;
+	case OPT_TWEAK: {
+		size_t len = strlen(arg);
+		if (len % 2 || len / 2 > FPE_FF1_MAX_TWEAK) {
+			anon_warn("--tweak takes an even number of hex digits (at most %d bytes)",
+				  FPE_FF1_MAX_TWEAK);
+			return EX_USAGE;
+		}
+		for (size_t i = 0; i < len / 2; i++) {
+			int hi = hexval(arg[2 * i]), lo = hexval(arg[2 * i + 1]);
+			if (hi < 0 || lo < 0) {
+				anon_warn("--tweak takes hex digits");
+				return EX_USAGE;
+			}
+			t->tweak[i] = (unsigned char)(hi << 4 | lo);
+		}
+		t->tlen = len / 2;
+		t->tweak_given = true;
+		t->tweak_hex = arg;
+		return 0;
+	}
+	case OPT_TWEAK_COLUMN:
+		t->tweak_column = arg;
+		return 0;
+	case OPT_MATCH:
+		t->match = arg;
+		return 0;
+	}
+	return EX_USAGE;
+}
+
+/* Checks that need every option: run once, from the first rule. */
+static int check_options(struct anon_ctx *ctx, struct fpe_tool *t)
+{
+	if (t->tweak_given && t->tweak_column) {
+		anon_warn("--tweak and --tweak-column exclude each other");
+		return EX_USAGE;
+	}
+	if (t->algo == FPE_FF3_1 && t->tweak_given && t->tlen != FPE_FF3_TWEAK) {
+		anon_warn("--tweak: FF3-1 tweaks are exactly 7 bytes (14 hex digits)");
+		return EX_USAGE;
+	}
+	if (!t->tweak_given && t->algo == FPE_FF3_1)
+		t->tlen = FPE_FF3_TWEAK;  /* the default FF3-1 tweak: seven zero bytes */
+	if (t->tweak_column)
+		t->tweak_ref = anon_ref_add(ctx, t->tweak_column);
+	t->checked = true;
+	return 0;
+}
+
+static int rule(struct anon_ctx *ctx, struct anon_column *col)
+{
+	struct fpe_tool *t = anon_tool_state(ctx);
+	int rc;
+	if (!t->checked && (rc = check_options(ctx, t)) != 0)
+		return rc;
+	struct fpe_rule *r = calloc(1, sizeof *r);
+	if (!r)
+		anon_die(EX_SOFTWARE, "out of memory");
+	const char *why = fpe_rule_parse(r, col->rule);
+	if (!why && t->match && r->kind == FPE_KIND_RANGE)
+		why = "range: does not combine with --match";
+	if (!why && t->match)
+		why = fpe_rule_set_match(r, t->match);
+	if (!why && t->tweak_column && strcmp(t->tweak_column, col->spec) == 0)
+		why = "a column cannot be its own --tweak-column (decrypting would need the plaintext)";
+	if (why) {
+		anon_warn("column '%s': %s", col->spec, why);
+		fpe_rule_free(r);
+		free(r);
+		return EX_USAGE;
+	}
+	r->decrypt = t->decrypt;
+	col->state = r;
+
+	json_t *p = json_object();
+	json_object_set_new(p, "algorithm", json_string(algo_name(t->algo)));
+	json_object_set_new(p, "direction", json_string(t->decrypt ? "decrypt" : "encrypt"));
+	json_object_set_new(p, "rule", json_string(r->name));
+	json_object_set_new(p, "alphabet", json_string(r->alpha.text));
+	json_object_set_new(p, "radix", json_integer(r->alpha.radix));
+	if (r->kind == FPE_KIND_RANGE) {
+		json_object_set_new(p, "range_lo", json_integer(r->lo));
+		json_object_set_new(p, "range_hi", json_integer(r->hi));
+	}
+	if (r->kind == FPE_KIND_LUHN || r->kind == FPE_KIND_LUHN_FAIL)
+		json_object_set_new(p, "luhn", json_string(r->kind == FPE_KIND_LUHN ? "valid" : "invalid"));
+	if (t->match)
+		json_object_set_new(p, "match", json_string(t->match));
+	/* A tweak taken from data is named by its column, never by its value. */
+	if (t->tweak_column) {
+		json_object_set_new(p, "tweak", json_string("column"));
+		json_object_set_new(p, "tweak_column", json_string(t->tweak_column));
+	} else if (t->tweak_given) {
+		json_object_set_new(p, "tweak", json_string("fixed"));
+		json_object_set_new(p, "tweak_hex", json_string(t->tweak_hex));
+	} else {
+		json_object_set_new(p, "tweak", json_string(t->algo == FPE_FF1 ? "empty" : "zero"));
+	}
+	json_object_set_new(p, "key", json_string(t->key_raw ? "raw" : "derived"));
+	col->params = p;
+	return 0;
+}
+
+static void load_key(struct fpe_tool *t)
+{
+	unsigned char derived[32];
+	const unsigned char *key;
+	size_t len;
+	if (t->key_raw) {
+		key = anon_key_raw(&len);
+		if (len != 16 && len != 24 && len != 32)
+			anon_die(EX_CONFIG, "--key-raw: the key must be 16, 24 or 32 bytes (AES-128, "
+				 "-192 or -256), not %zu", len);
+		if (t->key_bits && t->key_bits != len * 8)
+			anon_die(EX_CONFIG, "--key-bits %u does not match the %zu-bit raw key",
+				 t->key_bits, len * 8);
+	} else {
+		char purpose[32];
+		len = (t->key_bits ? t->key_bits : 256) / 8;
+		snprintf(purpose, sizeof purpose, "fpe-%s-aes%zu", t->algo == FPE_FF1 ? "ff1" : "ff3-1",
+			 len * 8);
+		anon_key_derive(purpose, derived, len);
+		key = derived;
+	}
+	int rc = fpe_cipher_init(&t->cipher, t->algo, key, len);
+	OPENSSL_cleanse(derived, sizeof derived);
+	if (rc != 0)
+		anon_die(EX_SOFTWARE, "AES-%zu is not available in this OpenSSL", len * 8);
+}
+
+static int start(struct anon_ctx *ctx)
+{
+	struct fpe_tool *t = anon_tool_state(ctx);
+	size_t ncols;
+	struct anon_column *cols = anon_ctx_columns(ctx, &ncols);
+	if (ncols == 0)
+		return 0;
+	load_key(t);
+	if (t->tweak_column) {
+		t->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+		t->md = EVP_MD_CTX_new();
+		if (!t->sha256 || !t->md)
+			anon_die(EX_SOFTWARE, "SHA-256 is not available in this OpenSSL");
+	}
+	for (size_t i = 0; i < ncols; i++) {
+		struct fpe_rule *r = cols[i].state;
+		r->cipher = &t->cipher;
+		r->tweak = t->tweak;
+		r->tlen = t->tlen;
+		const char *why = fpe_rule_prepare(r);
+		if (why) {
+			anon_warn("column '%s': %s", cols[i].spec, why);
+			return EX_USAGE;
+		}
+		json_object_set_new(cols[i].params, "key_bits", json_integer(t->cipher.key_bits));
+		if (r->kind == FPE_KIND_RANGE) {
+			json_object_set_new(cols[i].params, "domain_radix", json_integer(r->range_radix));
+			json_object_set_new(cols[i].params, "domain_length", json_integer((json_int_t)r->range_n));
+		}
+	}
+	return 0;
+}
+
+/* The tweak for a row: the first bytes of SHA-256 over a label and the column's value, so any
+ * value (NULL included, distinct from empty) gives a tweak of the length the algorithm wants. */
+static bool row_tweak(struct fpe_tool *t, const struct anon_field *f, unsigned char *out,
+		      size_t len)
+{
+	static const char label[] = "anon-fpe tweak v1";
+	unsigned char kind = f->null ? 0 : 1, digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen;
+	if (EVP_DigestInit_ex2(t->md, t->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(t->md, label, sizeof label) != 1 ||
+	    EVP_DigestUpdate(t->md, &kind, 1) != 1 ||
+	    (!f->null && f->len && EVP_DigestUpdate(t->md, f->p, f->len) != 1) ||
+	    EVP_DigestFinal_ex(t->md, digest, &dlen) != 1)
+		return false;
+	memcpy(out, digest, len);
+	return true;
+}
+
+static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column *col,
+			      const struct anon_field *in, struct anon_field *out,
+			      struct anon_buf *scratch, const char **errmsg)
+{
+	struct fpe_tool *t = anon_tool_state(row->ctx);
+	const struct fpe_rule *r = col->state;
+	unsigned char tweak[8];
+	size_t tlen = 0;
+	if (t->tweak_ref) {
+		struct anon_field f;
+		if (!anon_row_get(row, t->tweak_ref, &f)) {
+			*errmsg = "the --tweak-column is not in this table";
+			return ANON_ERR;
+		}
+		tlen = t->algo == FPE_FF3_1 ? FPE_FF3_TWEAK : 8;
+		if (!row_tweak(t, &f, tweak, tlen)) {
+			*errmsg = "SHA-256 failed";
+			return ANON_ERR;
+		}
+	}
+	const char *why = fpe_rule_apply(r, tlen ? tweak : NULL, tlen, in->p, in->len, scratch);
+	if (why) {
+		*errmsg = why;
+		return ANON_ERR;
+	}
+	if (scratch->len == in->len && memcmp(scratch->p, in->p, in->len) == 0)
+		return ANON_KEEP;  /* a fixed point: leave the field's bytes as they were */
+	out->p = scratch->p;
+	out->len = scratch->len;
+	out->null = false;
+	return ANON_OK;
+}
+
+static const struct anon_tool tool = {
+	.name = "anon-fpe",
+	.synopsis = "[options] [-D] [--algo ff1|ff3-1] [--key-raw] [--key-bits 128|192|256]\n"
+		    "       [--tweak HEX | --tweak-column COLUMN] [--match PATTERN]\n"
+		    "       -c COLUMN[=digits|hex|lower|upper|alpha|alnum|alphabet:CHARS|luhn|"
+		    "luhn-fail|range:LO..HI] ... [FILE]",
+	.shortopts = "D",
+	.longopts = longopts,
+	.needs_key = true,
+	.option = option,
+	.rule = rule,
+	.start = start,
+	.apply = apply,
+};
+
+int main(int argc, char **argv)
+{
+	struct fpe_tool t = { .algo = FPE_FF1 };
+	int rc = anon_main(&tool, &t, argc, argv);
+	fpe_cipher_free(&t.cipher);
+	EVP_MD_CTX_free(t.md);
+	EVP_MD_free(t.sha256);
+	return rc;
+}
