@@ -116,13 +116,16 @@ static size_t cap(const struct hash *h, size_t n)
 	return h->length && (size_t)h->length < n ? (size_t)h->length : n;
 }
 
-static void put_hex(struct anon_buf *o, const unsigned char *d, size_t n, size_t chars)
+static void put_hex(struct anon_buf *o, const unsigned char *d, size_t chars)
 {
 	static const char hex[] = "0123456789abcdef";
-	anon_buf_reserve(o, chars);
-	for (size_t i = 0; i < chars; i++)
-		o->p[o->len++] = (unsigned char)hex[(d[i / 2] >> (i & 1 ? 0 : 4)) & 15];
-	(void)n;
+	anon_buf_reserve(o, chars + 1);
+	unsigned char *w = o->p + o->len;
+	for (size_t i = 0; i < (chars + 1) / 2; i++) {
+		w[2 * i] = (unsigned char)hex[d[i] >> 4];
+		w[2 * i + 1] = (unsigned char)hex[d[i] & 15];
+	}
+	o->len += chars;
 }
 
 static void put_base64url(struct anon_buf *o, const unsigned char *d, size_t n, size_t maxc)
@@ -215,7 +218,7 @@ static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column
 	mac(h, in->p, in->len, d);
 	switch ((enum encoding)(intptr_t)col->state) {
 	case ENC_HEX:
-		put_hex(o, d, n, cap(h, 2 * n));
+		put_hex(o, d, cap(h, 2 * n));
 		break;
 	case ENC_BASE64URL:
 		put_base64url(o, d, n, cap(h, (4 * n + 2) / 3));
@@ -256,13 +259,12 @@ static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column
 				at = in->p + i;
 				break;
 			}
-		put_hex(o, d, n, cap(h, 2 * n < 64 ? 2 * n : 64));
+		put_hex(o, d, cap(h, 2 * n < 64 ? 2 * n : 64));
 		if (at && at > in->p && at + 1 < in->p + in->len)
 			anon_buf_add(o, at, (size_t)(in->p + in->len - at));
 		break;
 	}
 	}
-	OPENSSL_cleanse(d, sizeof d);
 	out->p = o->p;
 	out->len = o->len;
 	out->null = false;

@@ -5,6 +5,10 @@
 
 #include "anon.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 enum anon_fmt { ANON_FMT_CSV, ANON_FMT_TSV, ANON_FMT_COPY, ANON_FMT_PGDUMP };
 const char *anon_fmt_name(enum anon_fmt f);
 bool anon_fmt_parse(const char *s, enum anon_fmt *f);
@@ -50,6 +54,31 @@ struct anon_scanerr {
  * Re-entrant: all state is in the arguments. */
 long anon_scan_row(const struct anon_dialect *d, const unsigned char *buf, size_t len, bool eof,
 		   uint64_t line, struct anon_row *row, struct anon_scanerr *err);
+
+/* First byte in [p, end) that is one of a, b, c, d; end when none (SSE2 when available).
+ * Inline: it runs once per cell, and the caller's constants should stay in registers. */
+static inline const unsigned char *anon_find4(const unsigned char *p, const unsigned char *end,
+					      unsigned char a, unsigned char b, unsigned char c,
+					      unsigned char d)
+{
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+	const __m128i vc = _mm_set1_epi8((char)c), vd = _mm_set1_epi8((char)d);
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)),
+					 _mm_or_si128(_mm_cmpeq_epi8(x, vc), _mm_cmpeq_epi8(x, vd)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	for (; p < end; p++)
+		if (*p == a || *p == b || *p == c || *p == d)
+			return p;
+	return end;
+}
 
 /* ---- fields (field.c) --------------------------------------------------------------------- */
 /* Decode a cell to the value a database would see. May use scratch. */
@@ -115,16 +144,20 @@ enum anon_rec anon_reader_next(struct anon_reader *r);
 void anon_reader_close(struct anon_reader *r);
 
 /* ---- output (writer.c) -------------------------------------------------------------------- */
+/* Rows are built in place at the end of `buf` (so a row can be dropped again by resetting
+ * buf.len), and the buffer goes out once it holds `flush_at` bytes, between rows. */
 struct anon_writer {
 	int fd;
 	const char *name;
-	unsigned char *buf;
-	size_t len, cap;
+	struct anon_buf buf;
+	size_t flush_at;
 	uint64_t bytes_out;
 	bool failed;
 };
-void anon_writer_open(struct anon_writer *w, int fd, const char *name, size_t cap);
+void anon_writer_open(struct anon_writer *w, int fd, const char *name, size_t flush_at);
 void anon_writer_put(struct anon_writer *w, const void *p, size_t n);
+/* After a row has been appended to w->buf directly: write out if the buffer is full. */
+void anon_writer_row_done(struct anon_writer *w);
 void anon_writer_flush(struct anon_writer *w);
 void anon_writer_close(struct anon_writer *w);
 

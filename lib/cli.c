@@ -87,7 +87,7 @@ struct anon_ctx {
 	uint64_t rows_in, rows_out, rows_rejected, errors, shown;
 	double t0, last_progress;
 	char time[64], run_id[40];
-	struct anon_buf rowbuf, scratch_out;
+	struct anon_buf scratch_out;
 };
 
 static struct anon_ctx *running_ctx;
@@ -501,11 +501,12 @@ static void process_row(struct anon_ctx *ctx, const struct anon_row *row)
 	const struct anon_tool *t = ctx->tool;
 	size_t pos = 0;
 	bool alone = row->ncell == 1;
-	ctx->rowbuf.len = 0;
+	struct anon_buf *out = &ctx->out.buf;
+	size_t mark = out->len; /* the row is built in place; an error drops it again */
 	for (size_t i = 0; i < ctx->nsel; i++) {
 		struct selected *s = &ctx->sel[i];
 		const struct anon_cell *c = &row->cell[s->index];
-		struct anon_field in, out;
+		struct anon_field in, val;
 		anon_field_decode(&ctx->d, c, &s->scratch, &in);
 		s->col->values++;
 		if (in.null) {
@@ -517,10 +518,11 @@ static void process_row(struct anon_ctx *ctx, const struct anon_row *row)
 		}
 		const char *msg = NULL;
 		ctx->scratch_out.len = 0;
-		out = in;
-		enum anon_status st = t->apply(&info, s->col, &in, &out, &ctx->scratch_out, &msg);
+		val = in;
+		enum anon_status st = t->apply(&info, s->col, &in, &val, &ctx->scratch_out, &msg);
 		if (st == ANON_ERR) {
 			s->col->errors++;
+			out->len = mark;
 			reject(ctx, row->raw, row->rawlen, field_line(row, c), (size_t)s->index,
 			       msg ? msg : "value does not fit the rule", false);
 			return;
@@ -529,16 +531,15 @@ static void process_row(struct anon_ctx *ctx, const struct anon_row *row)
 			continue;
 		s->col->changed++;
 		size_t at = (size_t)(c->p - row->raw);
-		anon_buf_add(&ctx->rowbuf, row->raw + pos, at - pos);
-		anon_field_encode(&ctx->d, &out, alone, &ctx->rowbuf);
+		anon_buf_add(out, row->raw + pos, at - pos);
+		anon_field_encode(&ctx->d, &val, alone, out);
 		pos = at + c->len;
 	}
-	if (pos == 0) {
+	if (pos == 0)
 		anon_writer_put(&ctx->out, row->raw, row->rawlen);
-	} else {
-		anon_buf_add(&ctx->rowbuf, row->raw + pos, row->rawlen - pos);
-		anon_writer_put(&ctx->out, ctx->rowbuf.p, ctx->rowbuf.len);
-	}
+	else
+		anon_buf_add(out, row->raw + pos, row->rawlen - pos);
+	anon_writer_row_done(&ctx->out);
 	ctx->rows_out++;
 }
 

@@ -139,11 +139,8 @@ static void encode_csv(const struct anon_dialect *d, const struct anon_field *v,
 {
 	if (v->null)
 		return;
-	bool quote = v->len == 0 || (alone && v->len == 2 && v->p[0] == '\\' && v->p[1] == '.');
-	for (size_t i = 0; i < v->len && !quote; i++) {
-		unsigned char c = v->p[i];
-		quote = c == d->delim || c == d->quote || c == '\n' || c == '\r';
-	}
+	bool quote = v->len == 0 || (alone && v->len == 2 && v->p[0] == '\\' && v->p[1] == '.') ||
+		     anon_find4(v->p, v->p + v->len, d->delim, d->quote, '\n', '\r') < v->p + v->len;
 	if (!quote) {
 		anon_buf_add(out, v->p, v->len);
 		return;

@@ -3,15 +3,12 @@
  * tell field.c what decoding a cell would need. */
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "anon-int.h"
 
-static struct anon_cell *cell_push(struct anon_row *row)
+static void cell_grow(struct anon_row *row)
 {
-	if (row->ncell == row->cap) {
+	{
 		size_t cap = row->cap ? row->cap * 2 : 16;
 		struct anon_cell *c = realloc(row->cell, cap * sizeof *c);
 		if (!c)
@@ -19,30 +16,13 @@ static struct anon_cell *cell_push(struct anon_row *row)
 		row->cell = c;
 		row->cap = cap;
 	}
-	return &row->cell[row->ncell++];
 }
 
-/* First byte at or after p (< end) that is one of a, b, c, d; end when none. */
-static const unsigned char *find4(const unsigned char *p, const unsigned char *end,
-				  unsigned char a, unsigned char b, unsigned char c, unsigned char d)
+static inline struct anon_cell *cell_push(struct anon_row *row)
 {
-#ifdef __SSE2__
-	const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
-	const __m128i vc = _mm_set1_epi8((char)c), vd = _mm_set1_epi8((char)d);
-	while (end - p >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)p);
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)),
-					 _mm_or_si128(_mm_cmpeq_epi8(x, vc), _mm_cmpeq_epi8(x, vd)));
-		unsigned mask = (unsigned)_mm_movemask_epi8(m);
-		if (mask)
-			return p + __builtin_ctz(mask);
-		p += 16;
-	}
-#endif
-	for (; p < end; p++)
-		if (*p == a || *p == b || *p == c || *p == d)
-			return p;
-	return end;
+	if (__builtin_expect(row->ncell == row->cap, 0))
+		cell_grow(row);
+	return &row->cell[row->ncell++];
 }
 
 static long scan_error(struct anon_scanerr *err, const char *reason, size_t field, uint64_t line,
@@ -99,7 +79,7 @@ static long scan_csv(const struct anon_dialect *d, const unsigned char *buf, siz
 				return scan_error(err, "text after closing quote", field, line + nl,
 						  buf, p, end);
 		} else {
-			const unsigned char *e = find4(p, end, delim, '\n', '\r', q);
+			const unsigned char *e = anon_find4(p, end, delim, '\n', '\r', q);
 			if (e < end && *e == q)
 				return scan_error(err, "quote inside unquoted field", field, line + nl,
 						  buf, e, end);

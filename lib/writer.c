@@ -8,15 +8,13 @@
 
 #include "anon-int.h"
 
-void anon_writer_open(struct anon_writer *w, int fd, const char *name, size_t cap)
+void anon_writer_open(struct anon_writer *w, int fd, const char *name, size_t flush_at)
 {
 	memset(w, 0, sizeof *w);
 	w->fd = fd;
 	w->name = name;
-	w->cap = cap;
-	w->buf = malloc(cap);
-	if (!w->buf)
-		anon_die(EX_SOFTWARE, "out of memory");
+	w->flush_at = flush_at;
+	anon_buf_reserve(&w->buf, flush_at);
 }
 
 static void write_all(struct anon_writer *w, const unsigned char *p, size_t n)
@@ -43,30 +41,32 @@ static void write_all(struct anon_writer *w, const unsigned char *p, size_t n)
 
 void anon_writer_flush(struct anon_writer *w)
 {
-	if (w->len && !w->failed)
-		write_all(w, w->buf, w->len);
-	w->len = 0;
+	if (w->buf.len && !w->failed)
+		write_all(w, w->buf.p, w->buf.len);
+	w->buf.len = 0;
 }
 
 void anon_writer_put(struct anon_writer *w, const void *p, size_t n)
 {
-	if (n <= w->cap - w->len) {
-		memcpy(w->buf + w->len, p, n);
-		w->len += n;
-		return;
+	if (w->buf.len + n > w->flush_at) {
+		anon_writer_flush(w);
+		if (n >= w->flush_at) {
+			write_all(w, p, n);
+			return;
+		}
 	}
-	anon_writer_flush(w);
-	if (n >= w->cap) {
-		write_all(w, p, n);
-		return;
-	}
-	memcpy(w->buf, p, n);
-	w->len = n;
+	memcpy(w->buf.p + w->buf.len, p, n);
+	w->buf.len += n;
+}
+
+void anon_writer_row_done(struct anon_writer *w)
+{
+	if (w->buf.len >= w->flush_at)
+		anon_writer_flush(w);
 }
 
 void anon_writer_close(struct anon_writer *w)
 {
 	anon_writer_flush(w);
-	free(w->buf);
-	w->buf = NULL;
+	anon_buf_free(&w->buf);
 }
