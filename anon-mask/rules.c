@@ -339,6 +339,23 @@ static bool is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
+/* Mask the digits after the first `keep` up to the `last`-th; every other byte stays. */
+static void hide_digits(struct masker *m, const unsigned char *p, size_t n, size_t keep,
+			size_t last)
+{
+	size_t seen = 0, run = 0; /* run: kept bytes not yet written */
+	for (size_t k = 0; k < n; k++) {
+		if (is_digit(p[k]) && ++seen > keep && seen <= last) {
+			mask_keep(m, p + k - run, run);
+			run = 0;
+			m->pending++;
+		} else {
+			run++;
+		}
+	}
+	mask_keep(m, p + n - run, run);
+}
+
 /* Digits in an E.164 country code starting with digits d[0], d[1] (ITU-T E.164 assignments:
  * 1 and 7 are one digit; each other zone has listed two-digit codes, the rest have three).
  * 0 for a code that cannot exist. */
@@ -385,23 +402,7 @@ static bool rule_phone(struct masker *m, const unsigned char *p, size_t n)
 	}
 	if (digits <= cc + 4)
 		return false;
-	size_t masked = digits - cc - 4, seen = 0;
-	size_t run = 0; /* kept bytes not yet written */
-	for (size_t k = 0; k < n; k++) {
-		bool hide = false;
-		if (is_digit(p[k])) {
-			seen++;
-			hide = seen > cc && seen <= cc + masked;
-		}
-		if (hide) {
-			mask_keep(m, p + k - run, run);
-			run = 0;
-			m->pending++;
-		} else {
-			run++;
-		}
-	}
-	mask_keep(m, p + n - run, run);
+	hide_digits(m, p, n, cc, digits - 4);
 	return true;
 }
 
@@ -418,22 +419,7 @@ static bool rule_card(struct masker *m, const unsigned char *p, size_t n, bool b
 	}
 	if (digits < 12 || digits > 19 || !is_digit(p[0]) || !is_digit(p[n - 1]))
 		return false;
-	size_t head = bin ? 6 : 0, seen = 0, run = 0;
-	for (size_t k = 0; k < n; k++) {
-		bool hide = false;
-		if (is_digit(p[k])) {
-			seen++;
-			hide = seen > head && seen <= digits - 4;
-		}
-		if (hide) {
-			mask_keep(m, p + k - run, run);
-			run = 0;
-			m->pending++;
-		} else {
-			run++;
-		}
-	}
-	mask_keep(m, p + n - run, run);
+	hide_digits(m, p, n, bin ? 6 : 0, digits - 4);
 	return true;
 }
 
