@@ -109,6 +109,20 @@ bool anon_noise_date_parse(const unsigned char *s, size_t n, struct anon_noise_d
 	return i == n || zone_ok(s + i, n - i);
 }
 
+void anon_noise_date_format_ymd(unsigned y, unsigned m, unsigned d, char out[10])
+{
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+}
+
 bool anon_noise_date_format(int64_t days, char out[10])
 {
 	int64_t y;
@@ -117,16 +131,6 @@ bool anon_noise_date_format(int64_t days, char out[10])
 	if (days < -719162 || days > 2932896)
 		return false;
 	anon_noise_civil_from_days(days, &y, &m, &d);
-	unsigned yy = (unsigned)y;
-	out[0] = (char)('0' + yy / 1000);
-	out[1] = (char)('0' + yy / 100 % 10);
-	out[2] = (char)('0' + yy / 10 % 10);
-	out[3] = (char)('0' + yy % 10);
-	out[4] = '-';
-	out[5] = (char)('0' + m / 10);
-	out[6] = (char)('0' + m % 10);
-	out[7] = '-';
-	out[8] = (char)('0' + d / 10);
-	out[9] = (char)('0' + d % 10);
+	anon_noise_date_format_ymd((unsigned)y, m, d, out);
 	return true;
 }

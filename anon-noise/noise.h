@@ -111,6 +111,7 @@ int64_t anon_noise_days_from_civil(int64_t y, unsigned m, unsigned d);
 void anon_noise_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 /* Write YYYY-MM-DD for a day number; false when the year is outside 1..9999. */
 bool anon_noise_date_format(int64_t days, char out[10]);
+void anon_noise_date_format_ymd(unsigned y, unsigned m, unsigned d, char out[10]);
 /* True when s looks like a date (starts with dddd-dd-dd), to tell dates from numbers. */
 bool anon_noise_date_like(const unsigned char *s, size_t n);
 
@@ -126,7 +127,7 @@ enum anon_noise_trunc { ANON_NOISE_YEAR, ANON_NOISE_MONTH, ANON_NOISE_DAY, ANON_
 /* Utility figures: a 20-bin histogram whose range grows by doubling (bins merge two by two),
  * so it needs one pass and no data-dependent bounds up front. */
 struct anon_noise_hist {
-	double lo, width;
+	double lo, width, inv_width, hi;
 	uint64_t in[ANON_NOISE_HIST_BINS], out[ANON_NOISE_HIST_BINS];
 	uint64_t n;
 	double abs_err;

@@ -434,6 +434,8 @@ static void hist_grow(struct anon_noise_hist *h, bool down)
 	if (down)
 		h->lo -= ANON_NOISE_HIST_BINS * h->width;
 	h->width *= 2;
+	h->inv_width = 1 / h->width;
+	h->hi = h->lo + ANON_NOISE_HIST_BINS * h->width;
 }
 
 static int hist_bin(struct anon_noise_hist *h, double v)
@@ -441,12 +443,12 @@ static int hist_bin(struct anon_noise_hist *h, double v)
 	for (int guard = 0; guard < 2100; guard++) {
 		if (v < h->lo)
 			hist_grow(h, true);
-		else if (v >= h->lo + ANON_NOISE_HIST_BINS * h->width)
+		else if (v >= h->hi)
 			hist_grow(h, false);
 		else
 			break;
 	}
-	int b = (int)((v - h->lo) / h->width);
+	int b = (int)((v - h->lo) * h->inv_width);
 	return b < 0 ? 0 : b >= ANON_NOISE_HIST_BINS ? ANON_NOISE_HIST_BINS - 1 : b;
 }
 
@@ -454,7 +456,9 @@ void anon_noise_hist_add(struct anon_noise_hist *h, double in, double out, doubl
 {
 	if (!h->started) {
 		h->width = unit;
+		h->inv_width = 1 / unit;
 		h->lo = floor(in / unit) * unit - (ANON_NOISE_HIST_BINS / 2) * unit;
+		h->hi = h->lo + ANON_NOISE_HIST_BINS * h->width;
 		h->started = true;
 	}
 	h->in[hist_bin(h, in)]++;
@@ -473,15 +477,15 @@ static int64_t sat_add(int64_t a, int64_t b)
 	return s;
 }
 
-static int64_t floor_div(__int128 x, int64_t n, int64_t *rem)
+static int64_t floor_div(int64_t x, int64_t n, int64_t *rem)
 {
-	__int128 q = x / n, r = x % n;
+	int64_t q = x / n, r = x % n;  /* n > 0 and |x| <= INT64_MAX: no overflow */
 	if (r < 0) {
 		q--;
 		r += n;
 	}
-	*rem = (int64_t)r;
-	return (int64_t)q;
+	*rem = r;
+	return q;
 }
 
 /* Count decimals of a number in text (for the default grid); -1 when not a number. */
@@ -611,7 +615,8 @@ static int apply_date(struct anon_noise_rule *r, const unsigned char *s, size_t 
 		int month = r->unit == ANON_NOISE_YEAR ? 1 : dt.month;
 		int day = r->unit <= ANON_NOISE_MONTH ? 1 : dt.day;
 		y = anon_noise_days_from_civil(dt.year, (unsigned)month, (unsigned)day);
-		anon_noise_date_format(y, (char *)out);
+		anon_noise_date_format_ymd((unsigned)dt.year, (unsigned)month, (unsigned)day,
+		    (char *)out);
 		zero_time(out, r->unit == ANON_NOISE_HOUR ? 14 : 11, dt.time_end);
 		break;
 	}
