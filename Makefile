@@ -61,6 +61,9 @@ $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Keep objects: they are intermediate files of chained pattern rules.
+.SECONDARY:
+
 .SECONDEXPANSION:
 tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c))
 tool_lib_objs = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
