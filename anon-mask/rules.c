@@ -2,7 +2,6 @@
  * code points; output is written into the scratch buffer lib hands us, so no value costs
  * an allocation once the buffer has grown. */
 #include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
