@@ -1,6 +1,7 @@
 /* noise_rule.c: rule parsing, the grid and the scale (effective epsilon never above the
  * requested one), clamping, noise independence from the data, date shifts per entity, and
  * every generalization rule on integers, decimals, negatives, dates and timestamps. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -421,6 +422,44 @@ static void test_fixed(void)
 	   "years outside 1..9999 refused");
 }
 
+/* dp-noise.md 9.4 row 8: an empirical DP check through the rule.  With clamp=0..10, the
+ * output counts for inputs 0 and 10 must satisfy cA(o) <= e^eps cB(o) (and back) in every bin,
+ * up to sampling noise: a bin fails when the excess is beyond 6 standard deviations
+ * (Bonferroni over 8001 bins: < 2e-5).  Laplace is tight (the ratio is exactly e^eps on each
+ * side), so the same counts must fail when eps is understated by 10 %: the check has power. */
+static void test_dp_smoke(const char *text, double eps)
+{
+	enum { NS = 1000000, SPAN = 4000 };
+	static uint32_t ca[2 * SPAN + 1], cb[2 * SPAN + 1];
+	memset(ca, 0, sizeof(ca));
+	memset(cb, 0, sizeof(cb));
+	struct anon_noise_rng r1, r2;
+	anon_noise_rng_seeded(&r1, 65536, 77, 0);
+	anon_noise_rng_seeded(&r2, 65536, 78, 0);
+	struct anon_noise_rule a, b;
+	anon_noise_rule_parse(&a, text);
+	anon_noise_rule_parse(&b, text);
+	a.rng = &r1, b.rng = &r2;
+	for (int i = 0; i < NS; i++) {
+		long x = strtol(run(&a, "0"), NULL, 10), y = strtol(run(&b, "10"), NULL, 10);
+		ca[x < -SPAN ? 0 : x > SPAN ? 2 * SPAN : x + SPAN]++;
+		cb[y < -SPAN ? 0 : y > SPAN ? 2 * SPAN : y + SPAN]++;
+	}
+	int bad[2] = { 0, 0 };
+	for (int k = 0; k < 2; k++) {
+		double f = exp(k ? 0.9 * eps : eps);
+		for (int o = 0; o <= 2 * SPAN; o++) {
+			double sa = 6 * sqrt(ca[o] + f * f * cb[o] + 1);
+			double sb = 6 * sqrt(cb[o] + f * f * ca[o] + 1);
+			bad[k] += ca[o] - f * cb[o] > sa || cb[o] - f * ca[o] > sb;
+		}
+	}
+	ok(bad[0] == 0 && bad[1] > 0, "empirical DP for %s: %d bins beyond e^eps, %d beyond "
+	   "e^(0.9 eps)", text, bad[0], bad[1]);
+	anon_noise_rng_free(&r1);
+	anon_noise_rng_free(&r2);
+}
+
 int main(void)
 {
 	anon_noise_rng_seeded(&rng, 65536, 1, 0);
@@ -431,6 +470,8 @@ int main(void)
 	test_noise_values();
 	test_independence();
 	test_dateshift();
+	test_dp_smoke("laplace:epsilon=1,clamp=0..10", 1);
+	test_dp_smoke("laplace:epsilon=0.5,clamp=0..10", 0.5);
 	anon_noise_rule_free(&rule);
 	anon_noise_rng_free(&rng);
 	return tap_done();
