@@ -248,6 +248,14 @@ static int luhn_check_digit(const unsigned char *s, size_t end)
 	return (10 - sum % 10) % 10;
 }
 
+/* The message for a value with more symbols than the algorithm's maxlen. */
+static const char *too_long(const struct fpe_rule *r)
+{
+	enum fpe_algo algo = r->cipher->algo;
+	return fpe_check(algo, r->alpha.radix, fpe_maxlen(algo, r->alpha.radix) + 1,
+			 algo == FPE_FF3_1 ? FPE_FF3_TWEAK : 0);
+}
+
 const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak, size_t tlen,
 			   const unsigned char *in, size_t len, struct anon_buf *out)
 {
@@ -287,33 +295,38 @@ const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak,
 	}
 
 	bool saw_upper = false, saw_lower = false;
-	for (size_t i = 0; i < len;) {
-		uint32_t cp = in[i];
-		size_t l = 1;
-		if (cp >= 0x80) {
-			if (a->ascii) {  /* never part of an ASCII alphabet: kept byte for byte */
-				i++;
+	if (a->ascii) {
+		/* Bytes >= 0x80 are never in an ASCII alphabet: they stay, byte for byte. */
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = in[i];
+			int32_t v = c < 128 ? a->byte_map[c] : -1;
+			if (v < 0 || i == check_pos || (ov && !captured(ov, groups, i)))
 				continue;
-			}
-			l = anon_utf8_decode(in + i, len - i, &cp);
-			if (l == 0)
-				return "invalid UTF-8";
-		}
-		int32_t v = fpe_alphabet_find(a, cp);
-		if (v >= 0 && i != check_pos && (!ov || captured(ov, groups, i))) {
 			if (n == maxlen)
-				return fpe_check(r->cipher->algo, a->radix, maxlen + 1,
-						 r->cipher->algo == FPE_FF3_1 ? FPE_FF3_TWEAK : 0);
-			if (a->fold_case && cp >= 'a' && cp <= 'f')
-				saw_lower = true;
-			if (a->fold_case && cp >= 'A' && cp <= 'F')
-				saw_upper = true;
+				return too_long(r);
+			if (a->fold_case) {
+				saw_lower |= c >= 'a' && c <= 'f';
+				saw_upper |= c >= 'A' && c <= 'F';
+			}
 			nums[n] = (uint16_t)v;
 			pos[n++] = (uint32_t)i;
 		}
-		i += l;
+	} else {
+		for (size_t i = 0; i < len;) {
+			uint32_t cp = in[i];
+			size_t l = 1;
+			if (cp >= 0x80 && (l = anon_utf8_decode(in + i, len - i, &cp)) == 0)
+				return "invalid UTF-8";
+			int32_t v = fpe_alphabet_find(a, cp);
+			if (v >= 0 && i != check_pos && (!ov || captured(ov, groups, i))) {
+				if (n == maxlen)
+					return too_long(r);
+				nums[n] = (uint16_t)v;
+				pos[n++] = (uint32_t)i;
+			}
+			i += l;
+		}
 	}
-
 	const char *why = crypt_numerals(r, tweak, tlen, a->radix, nums, n);
 	if (why)
 		return why;
