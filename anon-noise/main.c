@@ -35,6 +35,20 @@ static void rng_fatal(const char *why)
 	anon_die(EX_SOFTWARE, "%s", why);
 }
 
+/* Random buffers and the shift subkey are wiped at exit, whatever the path out. */
+static struct noise_state *cleanup_state;
+static struct anon_noise_rule **cleanup_rules;
+static size_t cleanup_n;
+
+static void wipe_at_exit(void)
+{
+	for (size_t i = 0; i < cleanup_n; i++)
+		if (cleanup_rules[i]->rng)
+			anon_noise_rng_free(cleanup_rules[i]->rng);
+	if (cleanup_state)
+		anon_noise_shift_free(&cleanup_state->shift);
+}
+
 static int noise_option(struct anon_ctx *ctx, int opt, const char *arg)
 {
 	struct noise_state *st = anon_tool_state(ctx);
@@ -78,6 +92,11 @@ static int noise_rule(struct anon_ctx *ctx, struct anon_column *col)
 		return EX_USAGE;
 	}
 	col->state = r;
+	struct anon_noise_rule **v = realloc(cleanup_rules, (cleanup_n + 1) * sizeof(*v));
+	if (!v)
+		anon_die(EX_SOFTWARE, "out of memory");
+	cleanup_rules = v;
+	cleanup_rules[cleanup_n++] = r;
 	bool random = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN ||
 	    (r->kind == ANON_NOISE_DATESHIFT && !st->entity);
 	if (random) {
@@ -110,6 +129,8 @@ static int noise_start(struct anon_ctx *ctx)
 		anon_warn("--entity is only used by dateshift");
 		return EX_USAGE;
 	}
+	cleanup_state = st;
+	atexit(wipe_at_exit);
 	if (st->need_shift_key) {
 		unsigned char subkey[32];
 		anon_key_derive("dateshift", subkey, sizeof(subkey));  /* exits 78 without a key */
@@ -153,7 +174,8 @@ static void column_audit(struct anon_noise_rule *r, json_t *p, bool *any, double
 {
 	bool noise = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN;
 	const char *vt = vtype_name(r);
-	json_object_set_new(p, "type", vt ? json_string(vt) : json_null());
+	if (vt)
+		json_object_set_new(p, "type", json_string(vt));
 	if (noise) {
 		json_object_set_new(p, "mechanism", json_string(r->kind == ANON_NOISE_LAPLACE ?
 		    "discrete_laplace" : "discrete_gaussian"));
