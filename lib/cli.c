@@ -332,17 +332,25 @@ static struct anon_ref *ref_new(struct anon_ctx *ctx, const char *spec)
 	struct anon_ref *r = xcalloc(1, sizeof *r);
 	r->spec = xstrdup(spec);
 	r->index = -1;
-	if (ctx->d.fmt == ANON_FMT_PGDUMP) {
-		if (all_digits(spec))
-			usage_error(ctx, "column '%s': with -f pgdump name columns as "
-				    "table.column or schema.table.column", spec);
-		r->nparts = anon_spec_split(spec, r->parts);
-		if (r->nparts < 0)
-			usage_error(ctx, "column '%s': not a valid [schema.]table.column", spec);
-	}
 	r->next = ctx->refs;
 	ctx->refs = r;
 	return r;
+}
+
+/* Once every option is known (tools add references from their option callbacks, maybe
+ * before -f): check each spec against the format. */
+static void refs_prepare(struct anon_ctx *ctx)
+{
+	for (struct anon_ref *r = ctx->refs; r; r = r->next) {
+		if (ctx->d.fmt != ANON_FMT_PGDUMP || r->nparts > 0)
+			continue;
+		if (all_digits(r->spec))
+			usage_error(ctx, "column '%s': with -f pgdump name columns as "
+				    "table.column or schema.table.column", r->spec);
+		r->nparts = anon_spec_split(r->spec, r->parts);
+		if (r->nparts < 0)
+			usage_error(ctx, "column '%s': not a valid [schema.]table.column", r->spec);
+	}
 }
 
 struct anon_ref *anon_ref_add(struct anon_ctx *ctx, const char *spec)
@@ -708,12 +716,14 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 		if (rc)
 			exit(rc);
 	}
+	refs_prepare(ctx);
 	if (tool->start) {
 		int rc = tool->start(ctx);
 		if (rc)
 			exit(rc);
 	}
 
+	refs_prepare(ctx);
 	int fd = open_input(ctx);
 	if (ctx->rejects_path) {
 		int rfd = open(ctx->rejects_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
