@@ -177,8 +177,13 @@ void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
 			s->prev = *p++;
 			continue;
 		case ANON_SQL_STRING:
+		case ANON_SQL_ESTRING:
 		case ANON_SQL_IDENT: {
-			unsigned char q = s->state == ANON_SQL_STRING ? '\'' : '"';
+			unsigned char q = s->state == ANON_SQL_IDENT ? '"' : '\'';
+			if (*p == '\\' && s->state == ANON_SQL_ESTRING) {
+				p += 2;
+				continue;
+			}
 			if (*p == q) {
 				if (p + 1 < end && p[1] == q) {
 					p += 2;
@@ -190,21 +195,6 @@ void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
 			p++;
 			continue;
 		}
-		case ANON_SQL_ESTRING:
-			if (*p == '\\') {
-				p += 2;
-				continue;
-			}
-			if (*p == '\'') {
-				if (p + 1 < end && p[1] == '\'') {
-					p += 2;
-					continue;
-				}
-				s->state = ANON_SQL_NORMAL;
-				s->prev = 0;
-			}
-			p++;
-			continue;
 		case ANON_SQL_DOLLAR:
 			if (*p == '$' && (size_t)(end - p) >= s->taglen &&
 			    memcmp(p, s->tag, s->taglen) == 0) {

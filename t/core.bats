@@ -262,3 +262,12 @@ setup() {
 	run --separate-stderr -0 anon-hash --progress "$DATA/csv-basic.in"
 	[[ "$stderr" == *"5 rows"* ]]
 }
+
+@test "pgdump: COPY lines inside strings and comments are not data blocks" {
+	# E'...' with \', '' doubling, and a multi-line string holding a COPY line
+	run -0 anon-hash -f pgdump -c t.a --key-file "$KEY" "$DATA/pgdump-quoting.in"
+	assert_line --index 2 --regexp '^[0-9a-f]{64}$'
+	assert_line --index 5 'COPY u (a) FROM stdin;'
+	assert_line --index 6 "';"
+	run -64 anon-hash -f pgdump -c u.a --key-file "$KEY" "$DATA/pgdump-quoting.in"
+}
