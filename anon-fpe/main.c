@@ -29,12 +29,11 @@ struct fpe_tool {
 };
 
 enum { OPT_ALGO = 256, OPT_KEY_RAW, OPT_KEY_BITS, OPT_TWEAK, OPT_TWEAK_COLUMN, OPT_MATCH,
-       OPT_DECRYPT, OPT_ENCRYPT };
+       OPT_DECRYPT };
 
 static const struct option longopts[] = {
 	{ "algo", required_argument, NULL, OPT_ALGO },
 	{ "decrypt", no_argument, NULL, OPT_DECRYPT },
-	{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
 	{ "key-raw", no_argument, NULL, OPT_KEY_RAW },
 	{ "key-bits", required_argument, NULL, OPT_KEY_BITS },
 	{ "tweak", required_argument, NULL, OPT_TWEAK },
@@ -67,9 +66,6 @@ static int option(struct anon_ctx *ctx, int opt, const char *arg)
 	case 'D':
 	case OPT_DECRYPT:
 		t->decrypt = true;
-		return 0;
-	case OPT_ENCRYPT:
-		t->decrypt = false;
 		return 0;
 	case OPT_ALGO:
 		if (strcmp(arg, "ff1") == 0)

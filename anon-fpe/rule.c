@@ -36,7 +36,7 @@ static void range_domain(struct fpe_rule *r, enum fpe_algo algo)
 	if (target < FPE_MIN_DOMAIN)
 		target = FPE_MIN_DOMAIN;
 	fpe_u128 best = 0;
-	for (size_t n = 64; n >= 2; n--) {
+	for (size_t n = FPE_PLAN_CACHE - 1; n >= 2; n--) {  /* n indexes the plan cache */
 		/* smallest radix with radix^n >= target */
 		unsigned lo = 2, hi = FPE_MAX_RADIX;
 		if (pow_sat(hi, n) < target)
@@ -163,8 +163,7 @@ const char *fpe_rule_prepare(struct fpe_rule *r)
 		}
 		r->plans[n] = p;
 	}
-	/* range with n >= FPE_PLAN_CACHE cannot happen: n <= 64 only for radix 2, size 2^64 */
-	if (r->kind == FPE_KIND_RANGE && !r->plans[r->range_n] && r->range_n < FPE_PLAN_CACHE)
+	if (r->kind == FPE_KIND_RANGE && !r->plans[r->range_n])
 		return fpe_check(r->cipher->algo, radix, r->range_n, r->tlen);
 	return NULL;
 }
@@ -208,14 +207,24 @@ static const char *apply_range(const struct fpe_rule *r, const unsigned char *tw
 		return "value outside the range";
 	uint64_t off = (uint64_t)x - (uint64_t)r->lo;
 	uint16_t nums[64];
+	/* One plan for every step of the walk (the cached one for the fixed tweak). */
+	struct fpe_plan own;
+	const struct fpe_plan *plan = r->plans[r->range_n];
+	if (tweak) {
+		const char *why = fpe_plan_init(&own, r->cipher, tweak, tlen, r->range_radix,
+						r->range_n);
+		if (why)
+			return why;
+		plan = &own;
+	}
 	/* Cycle-walking: the permutation of radix^n restricted to the range by applying it again
 	 * until the result falls inside; it ends because x's cycle comes back to x. */
 	do {
 		fpe_str(off, r->range_radix, nums, r->range_n);
-		const char *why = crypt_numerals(r, tweak, tlen, r->range_radix, nums, r->range_n);
+		const char *why = fpe_plan_run(plan, nums, nums, r->decrypt);
 		if (why)
 			return why;
-		/* the domain is at most 2^64 (radix 2, n 64 for the full int64 range) */
+		/* the domain is at most 2^64 (4^32 for the full int64 range) */
 		off = (uint64_t)fpe_num(nums, r->range_n, r->range_radix);
 	} while (r->range_size && off >= r->range_size);
 	int k = snprintf(text, sizeof text, "%" PRId64, (int64_t)((uint64_t)r->lo + off));
