@@ -78,15 +78,15 @@ bench_data() {
 
 bench_section() {
 	printf '\n## %s\n' "$1"
-	printf '%-46s %9s %12s %10s %10s\n' "" "best s" "rows/s" "MB/s" "peak RSS"
+	printf '%-50s %9s %12s %10s %10s\n' "" "best s" "rows/s" "MB/s" "peak RSS"
 }
 
 # _bench_fail LABEL STATUS ERRFILE: a loud FAILED line with the start of stderr.
 _bench_fail() {
 	if [ "$2" -gt 128 ]; then
-		printf '%-46s FAILED (killed by signal %s)\n' "$1" $(($2 - 128))
+		printf '%-50s FAILED (killed by signal %s)\n' "$1" $(($2 - 128))
 	else
-		printf '%-46s FAILED (exit %s)\n' "$1" "$2"
+		printf '%-50s FAILED (exit %s)\n' "$1" "$2"
 	fi
 	[ -s "$3" ] && sed -n '1,8s/^/    | /p' "$3"
 	bench_failed=$((bench_failed + 1))
@@ -121,7 +121,7 @@ _bench_run() {
 	measure_rows_per_s=$(awk -v n="$BENCH_ROWS" -v t="$_m_best" 'BEGIN { printf "%.0f", n / t }')
 	awk -v l="$_m_label" -v t="$_m_best" -v r="$measure_rows_per_s" -v m="$measure_mbps" \
 	    -v k="$_m_rss" 'BEGIN {
-		printf "%-46s %9.3f %10.2f M %10.1f %6.1f MiB\n", l, t, r / 1e6, m, k / 1024 }'
+		printf "%-50s %9.3f %10.2f M %10.1f %6.1f MiB\n", l, t, r / 1e6, m, k / 1024 }'
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$_m_label" "$BENCH_ROWS" "$_m_best" \
 	    "$measure_rows_per_s" "$measure_mbps" "$_m_rss" >>"$BENCH_OUT/results.tsv"
 	# Warnings on stderr are worth seeing even when the command succeeded.
@@ -156,7 +156,7 @@ measure_stream() {
 	measure_rss_kib=$_s_k
 	printf '%s\t%s\t%s\t\t\t%s\n' "$_s_label" "$_s_rows" "$_s_t" "$_s_k" >>"$BENCH_OUT/results.tsv"
 	awk -v l="$_s_label" -v t="$_s_t" -v k="$_s_k" -v n="$_s_rows" 'BEGIN {
-		printf "%-46s %9.3f %10.2f M %10s %6.1f MiB\n", l, t, n / t / 1e6, "(gen-bound)", k / 1024 }'
+		printf "%-50s %9.3f %10.2f M %10s %6.1f MiB\n", l, t, n / t / 1e6, "(gen-bound)", k / 1024 }'
 	[ -s "$_s_err" ] && sed -n '1,3s/^/    stderr: /p' "$_s_err"
 	return 0
 }
