@@ -397,3 +397,10 @@ FPE_CITY='AaBbCcDdEeFfGgHhIiJjKkLlMmNnOoPpQqRrSsTtUuVvWwXxYyZzÄäÖöÜüßΑα
 		[ "$output" = "$a" ]
 	done
 }
+
+@test "invalid UTF-8 under a non-ASCII alphabet is a data error; under an ASCII one it stays in place" {
+	run -65 --separate-stderr bash -c "printf 'v\nαβγ\xffδεζ\n' | anon-fpe -c 'v=alphabet:αβγδεζηθικλμ'"
+	[[ "$stderr" == *'-:2:1 (v): invalid UTF-8'* ]]
+	run -0 bash -c "printf 'v\n12\xff3456\n' | anon-fpe -c v | tail -n 1 | od -An -tx1 | tr -d ' \n' | cut -c5-6"
+	assert_output ff
+}
