@@ -38,15 +38,17 @@ UNIT_SRC := $(wildcard t/unit/*_*.c)
 UNITS    := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 HEADERS  := $(wildcard lib/*.h) $(wildcard anon-*/*.h) $(wildcard t/unit/*.h)
 
-.PHONY: all deps check demo bench install clean lint units
+.PHONY: all deps check demo bench install clean lint units FORCE
 all: deps $(BINS)
 
 deps:
 	@sh tools/deps.sh build
 
-# Binaries are copied to bin/ from the current build flavour so tests use what was just built.
-bin/%: $(BUILD)/bin/% | bin
-	@cp $< $@
+# Binaries are copied to bin/ from the current build flavour (opt or san) so tests use what
+# was just built, whichever flavour was built last.
+bin/%: $(BUILD)/bin/% FORCE | bin
+	@cmp -s $< $@ || cp $< $@
+FORCE:
 bin:
 	@mkdir -p bin
 
