@@ -47,17 +47,6 @@ static const char *algo_name(enum fpe_algo a)
 	return a == FPE_FF1 ? "FF1" : "FF3-1";
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int option(struct anon_ctx *ctx, int opt, const char *arg)
 {
 	struct fpe_tool *t = anon_tool_state(ctx);
@@ -94,13 +83,9 @@ static int option(struct anon_ctx *ctx, int opt, const char *arg)
 				  FPE_FF1_MAX_TWEAK);
 			return EX_USAGE;
 		}
-		for (size_t i = 0; i < len / 2; i++) {
-			int hi = hexval(arg[2 * i]), lo = hexval(arg[2 * i + 1]);
-			if (hi < 0 || lo < 0) {
-				anon_warn("--tweak takes hex digits");
-				return EX_USAGE;
-			}
-			t->tweak[i] = (unsigned char)(hi << 4 | lo);
+		if (!anon_hex_decode(arg, len, t->tweak)) {
+			anon_warn("--tweak takes hex digits");
+			return EX_USAGE;
 		}
 		t->tlen = len / 2;
 		t->tweak_given = true;

@@ -52,6 +52,9 @@ size_t anon_utf8_count(const unsigned char *s, size_t n); /* code points; s must
 bool anon_luhn_valid(const unsigned char *s, size_t n);
 /* The check digit (0..9) that makes `digits` (numerals 0..9, check digit excluded) Luhn-valid. */
 int anon_luhn_check_digit(const uint8_t *digits, size_t n);
+/* Hex: one digit's value (or -1); a whole string of n digits (n even) into n/2 bytes. */
+int anon_hex_digit(int c);
+bool anon_hex_decode(const char *s, size_t n, unsigned char *out);
 /* Strict decimal parse of a whole string into an int64 (no spaces, optional sign). */
 bool anon_parse_int64(const char *s, int64_t *out);
 bool anon_parse_uint64(const char *s, uint64_t *out);

@@ -4,17 +4,6 @@
 
 #include "anon-int.h"
 
-static int hexval(unsigned c)
-{
-	if (c >= '0' && c <= '9')
-		return (int)(c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (int)(c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (int)(c - 'A' + 10);
-	return -1;
-}
-
 /* PostgreSQL COPY text escapes (copyfromparse.c, CopyReadAttributesText). */
 static void decode_copy(const unsigned char *p, size_t n, struct anon_buf *out)
 {
@@ -41,14 +30,14 @@ static void decode_copy(const unsigned char *p, size_t n, struct anon_buf *out)
 		case 't': anon_buf_addc(out, '\t'); break;
 		case 'v': anon_buf_addc(out, '\v'); break;
 		case 'x': {
-			int h = p < end ? hexval(*p) : -1;
+			int h = p < end ? anon_hex_digit(*p) : -1;
 			if (h < 0) {
 				anon_buf_addc(out, 'x');
 				break;
 			}
 			unsigned v = (unsigned)h;
 			p++;
-			if (p < end && (h = hexval(*p)) >= 0) {
+			if (p < end && (h = anon_hex_digit(*p)) >= 0) {
 				v = v * 16 + (unsigned)h;
 				p++;
 			}

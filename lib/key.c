@@ -38,10 +38,7 @@ static void key_parse(const unsigned char *s, size_t n, const char *what)
 	if (hex) {
 		if (h / 2 < 16 || h / 2 > KEY_MAX)
 			anon_die(EX_CONFIG, "%s: a hex key must be 32 to 128 hex digits", what);
-		for (size_t i = 0; i < h / 2; i++) {
-			char pair[3] = { (char)s[2 * i], (char)s[2 * i + 1], 0 };
-			key.bytes[i] = (unsigned char)strtoul(pair, NULL, 16);
-		}
+		anon_hex_decode((const char *)s, h, key.bytes);
 		key.len = h / 2;
 	} else {
 		if (n < 16 || n > KEY_MAX)

@@ -121,6 +121,31 @@ int anon_luhn_check_digit(const uint8_t *digits, size_t n)
 	return (10 - sum % 10) % 10;
 }
 
+int anon_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool anon_hex_decode(const char *s, size_t n, unsigned char *out)
+{
+	if (n % 2)
+		return false;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = anon_hex_digit((unsigned char)s[2 * i]);
+		int lo = anon_hex_digit((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return true;
+}
+
 bool anon_parse_int64(const char *s, int64_t *out)
 {
 	if (!*s || (*s != '-' && *s != '+' && (*s < '0' || *s > '9')))

@@ -43,28 +43,13 @@ static bool find_vectors(void)
 	return false;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool unhex(const char *s, unsigned char *out, size_t max, size_t *len)
 {
 	size_t n = strlen(s);
 	if (n % 2 || n / 2 > max)
 		return false;
-	for (size_t i = 0; i < n / 2; i++) {
-		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return false;
-		out[i] = (unsigned char)(h << 4 | l);
-	}
+	if (!anon_hex_decode(s, n, out))
+		return false;
 	*len = n / 2;
 	return true;
 }
