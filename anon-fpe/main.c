@@ -261,6 +261,11 @@ static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column
 	const struct fpe_rule *r = col->state;
 	unsigned char tweak[8];
 	size_t tlen = 0;
+	if (!row->utf8 && !r->alpha.ascii) {
+		*errmsg = "the dump's client_encoding is not UTF8, and this alphabet is not ASCII "
+			  "(dump with pg_dump -E UTF8)";
+		return ANON_ERR;
+	}
 	if (t->tweak_ref) {
 		struct anon_field f;
 		if (!anon_row_get(row, t->tweak_ref, &f)) {

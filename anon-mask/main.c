@@ -246,6 +246,13 @@ static enum anon_status mask_apply(const struct anon_rowinfo *row, struct anon_c
 		st->outside_where++;
 		return ANON_KEEP;
 	}
+	const struct mask_rule *r = col->state;
+	if (!row->utf8 && r->kind != MASK_REDACT && r->kind != MASK_NULL && r->kind != MASK_CONST &&
+	    r->kind != MASK_LABEL) {
+		*errmsg = "the dump's client_encoding is not UTF8, and this rule counts characters "
+			  "(dump with pg_dump -E UTF8)";
+		return ANON_ERR;
+	}
 	return anon_mask_apply(col->state, &st->opts, in, out, scratch, errmsg);
 }
 

@@ -136,6 +136,7 @@ struct anon_reader {
 	struct anon_scanerr err;   /* ANON_REC_BAD */
 	struct anon_copyhdr copy;  /* pgdump: the current COPY block */
 	bool warned_inserts;
+	bool not_utf8;             /* pgdump: SET client_encoding named another encoding */
 	struct anon_sqlstate sql;
 };
 void anon_reader_open(struct anon_reader *r, int fd, const char *name,

@@ -93,6 +93,8 @@ struct anon_rowinfo {
 	struct anon_ctx *ctx;
 	uint64_t line;      /* 1-based input line where the row starts */
 	const char *table;  /* pgdump: "schema.table"; otherwise NULL */
+	bool utf8;          /* false when a dump's client_encoding says the text is not UTF-8:
+			     * rules that count or write characters must refuse such values */
 };
 /* Decode the field that `ref` names in the current row; false when the table has no such
  * column.  The field is valid until the next row. */

@@ -505,7 +505,8 @@ static void process_row(struct anon_ctx *ctx, const struct anon_row *row)
 		return;
 	}
 	ctx->row = row;
-	struct anon_rowinfo info = { ctx, row->line, ctx->d.fmt == ANON_FMT_PGDUMP ? ctx->table : NULL };
+	struct anon_rowinfo info = { ctx, row->line, ctx->d.fmt == ANON_FMT_PGDUMP ? ctx->table : NULL,
+				     !ctx->r.not_utf8 };
 	const struct anon_tool *t = ctx->tool;
 	size_t pos = 0;
 	bool alone = row->ncell == 1;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,6 +114,14 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 					pass_raw(r, linelen, 1);
 					return ANON_REC_TABLE;
 				}
+			}
+			static const char setenc[] = "SET client_encoding = '";
+			if (at_statement && textlen > sizeof setenc &&
+			    memcmp(p, setenc, sizeof setenc - 1) == 0) {
+				const unsigned char *v = p + sizeof setenc - 1;
+				size_t vlen = textlen - (sizeof setenc - 1);
+				r->not_utf8 = !((vlen >= 6 && strncasecmp((const char *)v, "UTF8'", 5) == 0) ||
+						(vlen >= 7 && strncasecmp((const char *)v, "UTF-8'", 6) == 0));
 			}
 			if (at_statement && !r->warned_inserts && textlen > 12 && memcmp(p, "INSERT INTO ", 12) == 0) {
 				r->warned_inserts = true;

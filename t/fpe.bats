@@ -404,3 +404,10 @@ FPE_CITY='AaBbCcDdEeFfGgHhIiJjKkLlMmNnOoPpQqRrSsTtUuVvWwXxYyZzÄäÖöÜüßΑα
 	run -0 bash -c "printf 'v\n12\xff3456\n' | anon-fpe -c v | tail -n 1 | od -An -tx1 | tr -d ' \n' | cut -c5-6"
 	assert_output ff
 }
+
+@test "pgdump: a dump that is not UTF8 refuses a non-ASCII alphabet, not digits" {
+	printf "SET client_encoding = 'LATIN1';\nCOPY t (a) FROM stdin;\n1234567\n\\\\.\n" > "$BATS_TEST_TMPDIR/l1.sql"
+	run -0 anon-fpe -f pgdump -c t.a --key-file "$(test_key)" "$BATS_TEST_TMPDIR/l1.sql"
+	run --separate-stderr -65 anon-fpe -f pgdump -c 't.a=alphabet:0123456789é' --key-file "$(test_key)" "$BATS_TEST_TMPDIR/l1.sql"
+	[[ "$stderr" == *"client_encoding is not UTF8"* ]]
+}

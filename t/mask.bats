@@ -329,3 +329,12 @@ assert r["columns"][0]["params"]["dictionaries_sha256"]["city"] == sys.argv[2], 
 	run grep -c -e 'zoe@' -e 'Zoë' "$BATS_TEST_TMPDIR/a.json"
 	assert_output 0
 }
+
+@test "pgdump: a dump that is not UTF8 refuses character rules, allows byte rules" {
+	run --separate-stderr -65 anon-mask -f pgdump -c t.a=first:1 "$DATA/pgdump-latin1.in"
+	[[ "$stderr" == *"pgdump-latin1.in:3:1 (a): the dump's client_encoding is not UTF8"* ]]
+	run -0 anon-mask -f pgdump -c t.a=redact "$DATA/pgdump-latin1.in"
+	assert_line --index 2 $'***\tdef'
+	run -0 bash -c "sed 's/LATIN1/UTF8/' '$DATA/pgdump-latin1.in' | anon-mask -f pgdump -c t.a=first:1"
+	assert_line --index 2 $'a**\tdef'
+}
