@@ -52,7 +52,13 @@ FORCE:
 bin:
 	@mkdir -p bin
 
-$(BUILD)/%.o: %.c $(HEADERS)
+# Objects are rebuilt when DATADIR (compiled in) changes, e.g. for make install PREFIX=/usr.
+CONFIG := $(BUILD)/datadir.stamp
+$(CONFIG): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+
+$(BUILD)/%.o: %.c $(HEADERS) $(CONFIG)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
