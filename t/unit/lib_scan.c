@@ -22,8 +22,11 @@ static int scan_all(const struct anon_dialect *d, const char *s, size_t n, struc
 	while (n > 0 && k < max) {
 		memset(&rows[k], 0, sizeof rows[k]);
 		long m = anon_scan_row(d, p, n, true, line, &rows[k], err);
-		if (m < 0)
+		if (m < 0) {
+			for (int i = 0; i <= k; i++)
+				free(rows[i].cell);
 			return -1;
+		}
 		line += rows[k].nlines;
 		p += m;
 		n -= (size_t)m;
@@ -305,6 +308,7 @@ static void test_differential(void)
 		line += row.nlines;
 		off += (size_t)m;
 	}
+	free(row.cell);
 	ok(mismatches == 0 && fi == lc.n && rows == lc.nrows,
 	   "differential: %zu rows, %zu fields agree with libcsv (%zu mismatches)", rows, fi,
 	   mismatches);
@@ -322,7 +326,6 @@ static void test_differential(void)
 		memset(&row, 0, sizeof row);
 		int ours = scan_all(&CSV, bad[i], n, &row, 1, &err);
 		ok(!lib_ok && ours == -1, "differential: malformed case %zu refused by both", i);
-		free(row.cell);
 		for (size_t k = 0; k < junk.n; k++)
 			free(junk.fields[k]);
 		free(junk.fields);
