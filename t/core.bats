@@ -271,3 +271,14 @@ setup() {
 	assert_line --index 6 "';"
 	run -64 anon-hash -f pgdump -c u.a --key-file "$KEY" "$DATA/pgdump-quoting.in"
 }
+
+@test "csv dialects: -d ';', --quote, and --no-header with --schema" {
+	printf 'a;b\n1;"x;y"\n2;plain\n' > "$BATS_TEST_TMPDIR/semi.csv"
+	run -0 bash -c "anon-hash -d ';' < '$BATS_TEST_TMPDIR/semi.csv' | cmp - '$BATS_TEST_TMPDIR/semi.csv'"
+	run -0 anon-hash -d ';' -c b --key-file "$KEY" "$BATS_TEST_TMPDIR/semi.csv"
+	[ "${lines[1]}" = "1;$(python3 "$TOP/t/oracle.py" hmac "$KEYHEX" anon-hash hash-hmac-sha256 "" sha256 'x;y')" ]
+	printf "1,'a,b'\n" > "$BATS_TEST_TMPDIR/q.csv"
+	run -0 anon-hash --no-header --schema id,v --quote "'" -c v --key-file "$KEY" "$BATS_TEST_TMPDIR/q.csv"
+	[ "${lines[0]}" = "1,$(python3 "$TOP/t/oracle.py" hmac "$KEYHEX" anon-hash hash-hmac-sha256 "" sha256 'a,b')" ]
+	run -64 anon-hash --schema id,v "$BATS_TEST_TMPDIR/q.csv"
+}
