@@ -493,8 +493,8 @@ static void process_row(struct anon_ctx *ctx, const struct anon_row *row)
 	}
 	if (ctx->expected && row->ncell != ctx->expected) {
 		char why[96];
-		snprintf(why, sizeof why, "row has %zu fields, expected %zu", row->ncell,
-			 ctx->expected);
+		snprintf(why, sizeof why, "row has %zu field%s, expected %zu", row->ncell,
+			 row->ncell == 1 ? "" : "s", ctx->expected);
 		size_t field = row->ncell < ctx->expected ? row->ncell : ctx->expected;
 		reject(ctx, row->raw, row->rawlen, row->line, field, why, false);
 		return;
