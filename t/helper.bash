@@ -64,3 +64,8 @@ pg_stop() {
 sql() {
 	psql -X -q -v ON_ERROR_STOP=1 "$@"
 }
+
+# Query results one row a line, fields split by '|', NULL shown as (null).
+rows() {
+	sql -At -F '|' -P null='(null)' "$@"
+}

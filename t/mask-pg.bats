@@ -24,11 +24,6 @@ teardown_file() {
 	pg_stop
 }
 
-# Rows as psql prints them, NULL shown as (null).
-rows() {
-	sql -At -F '|' -P null='(null)' "$@"
-}
-
 # bats test_tags=pg
 @test "pg: COPY text out, masked, COPY back in" {
 	sql -c 'COPY users TO STDOUT' |

@@ -24,10 +24,6 @@ teardown_file() {
 	pg_stop
 }
 
-rows() {
-	sql -At -F '|' -P null='(null)' "$@"
-}
-
 # The server writes timestamptz in its zone (UTC here), and truncation works on the text as
 # written: 1999-12-31 23:59:59.5-05 comes out as 2000-01-01 04:59:59.5+00, in January.
 # bats test_tags=pg
