@@ -241,22 +241,6 @@ static bool captured(const PCRE2_SIZE *ov, int groups, size_t pos)
 	return false;
 }
 
-/* The Luhn check digit for the digits of s[0..end), other bytes ignored: the rightmost
- * digit is doubled. */
-static int luhn_check_digit(const unsigned char *s, size_t end)
-{
-	int sum = 0, k = 0;
-	for (size_t i = end; i-- > 0;) {
-		if (s[i] < '0' || s[i] > '9')
-			continue;
-		int d = s[i] - '0';
-		if ((k++ & 1) == 0)
-			d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-		sum += d;
-	}
-	return (10 - sum % 10) % 10;
-}
-
 /* The message for a value with more symbols than the algorithm's maxlen. */
 static const char *too_long(const struct fpe_rule *r)
 {
@@ -369,7 +353,7 @@ const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak,
 		/* The check digit keeps its distance from a valid one ("luhn"), so decrypt inverts
 		 * every input; "luhn-fail" moves a valid number's digit one step away. */
 		unsigned char *o = out->p + start;
-		int defect = (in[check_pos] - '0' - luhn_check_digit(in, check_pos) + 10) % 10;
+		int defect = (in[check_pos] - '0' - anon_luhn_check_digit(in, check_pos) + 10) % 10;
 		if (r->kind == FPE_KIND_LUHN_FAIL) {
 			if (!r->decrypt)
 				defect = defect == 0 ? 1 : defect;
@@ -377,7 +361,7 @@ const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak,
 				defect = defect == 1 ? 0 : defect;
 		}
 		/* ASCII alphabet: output offsets are the input's */
-		o[check_pos] = (unsigned char)('0' + (luhn_check_digit(o, check_pos) + defect) % 10);
+		o[check_pos] = (unsigned char)('0' + (anon_luhn_check_digit(o, check_pos) + defect) % 10);
 	}
 	return NULL;
 }

@@ -50,8 +50,9 @@ bool anon_utf8_valid(const unsigned char *s, size_t n);
 size_t anon_utf8_count(const unsigned char *s, size_t n); /* code points; s must be valid */
 /* Luhn (mod 10) over the ASCII digits of s, other bytes ignored. */
 bool anon_luhn_valid(const unsigned char *s, size_t n);
-/* The check digit (0..9) that makes `digits` (numerals 0..9, check digit excluded) Luhn-valid. */
-int anon_luhn_check_digit(const uint8_t *digits, size_t n);
+/* The check digit (0..9) that makes the ASCII digits of s[0..n) Luhn-valid when appended;
+ * other bytes are ignored. */
+int anon_luhn_check_digit(const unsigned char *s, size_t n);
 /* Hex: one digit's value (or -1); a whole string of n digits (n even) into n/2 bytes. */
 int anon_hex_digit(int c);
 bool anon_hex_decode(const char *s, size_t n, unsigned char *out);

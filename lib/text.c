@@ -104,18 +104,16 @@ bool anon_luhn_valid(const unsigned char *s, size_t n)
 	return ndigits > 0 && sum % 10 == 0;
 }
 
-int anon_luhn_check_digit(const uint8_t *digits, size_t n)
+int anon_luhn_check_digit(const unsigned char *s, size_t n)
 {
-	/* The check digit will be at position 0 from the right, so the last payload digit
-	 * is doubled. */
-	int sum = 0;
-	for (size_t k = 0; k < n; k++) {
-		int d = digits[n - 1 - k];
-		if ((k & 1) == 0) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
+	/* The check digit will stand rightmost, so the last payload digit is doubled. */
+	int sum = 0, k = 0;
+	for (size_t i = n; i-- > 0;) {
+		if (s[i] < '0' || s[i] > '9')
+			continue;
+		int d = s[i] - '0';
+		if ((k++ & 1) == 0)
+			d = d * 2 > 9 ? d * 2 - 9 : d * 2;
 		sum += d;
 	}
 	return (10 - sum % 10) % 10;

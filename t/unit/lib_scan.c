@@ -350,8 +350,8 @@ static void test_text(void)
 	ok(anon_utf8_count((const unsigned char *)"Zo\xc3\xab", 4) == 3, "utf8: count code points");
 	ok(anon_luhn_valid((const unsigned char *)"4111-1111-1111-1111", 19), "luhn: valid card");
 	ok(!anon_luhn_valid((const unsigned char *)"4111111111111112", 16), "luhn: invalid card");
-	uint8_t d[15] = { 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
-	ok(anon_luhn_check_digit(d, 15) == 1, "luhn: check digit");
+	ok(anon_luhn_check_digit((const unsigned char *)"4111-1111-1111-111", 18) == 1,
+	   "luhn: check digit");
 }
 
 int main(void)
