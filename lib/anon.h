@@ -141,8 +141,6 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 
 /* Accessors for callbacks. */
 void *anon_tool_state(struct anon_ctx *ctx);
-const char *anon_ctx_format(struct anon_ctx *ctx);   /* "csv", "tsv", "copy", "pgdump" */
-bool anon_ctx_quiet(struct anon_ctx *ctx);
 struct anon_column *anon_ctx_columns(struct anon_ctx *ctx, size_t *n);
 
 #endif

@@ -116,8 +116,6 @@ bool anon_fmt_parse(const char *s, enum anon_fmt *f)
 }
 
 void *anon_tool_state(struct anon_ctx *ctx) { return ctx->state; }
-const char *anon_ctx_format(struct anon_ctx *ctx) { return anon_fmt_name(ctx->d.fmt); }
-bool anon_ctx_quiet(struct anon_ctx *ctx) { return ctx->quiet; }
 struct anon_column *anon_ctx_columns(struct anon_ctx *ctx, size_t *n)
 {
 	*n = ctx->ncols;

@@ -78,6 +78,24 @@ static enum anon_rec pass_raw(struct anon_reader *r, size_t n, uint64_t lines)
 	return ANON_REC_RAW;
 }
 
+/* pg_dump: what a SQL line outside COPY data tells us. `SET client_encoding` decides whether
+ * character rules may run; INSERT statements carry rows we do not transform. */
+static void note_statement(struct anon_reader *r, const unsigned char *p, size_t n)
+{
+	static const char setenc[] = "SET client_encoding = '";
+	if (n > sizeof setenc && memcmp(p, setenc, sizeof setenc - 1) == 0) {
+		const char *v = (const char *)p + sizeof setenc - 1;
+		size_t vlen = n - (sizeof setenc - 1);
+		r->not_utf8 = !((vlen >= 5 && strncasecmp(v, "UTF8'", 5) == 0) ||
+				(vlen >= 6 && strncasecmp(v, "UTF-8'", 6) == 0));
+	}
+	if (!r->warned_inserts && n > 12 && memcmp(p, "INSERT INTO ", 12) == 0) {
+		r->warned_inserts = true;
+		anon_warn("%s:%llu: INSERT statements pass through unchanged; dump without "
+			  "--inserts to have rows anonymized", r->name, (unsigned long long)r->line);
+	}
+}
+
 /* pg_dump: SQL passes through line by line; COPY blocks are read as COPY text rows. */
 static enum anon_rec next_pgdump(struct anon_reader *r)
 {
@@ -115,20 +133,8 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 					return ANON_REC_TABLE;
 				}
 			}
-			static const char setenc[] = "SET client_encoding = '";
-			if (at_statement && textlen > sizeof setenc &&
-			    memcmp(p, setenc, sizeof setenc - 1) == 0) {
-				const unsigned char *v = p + sizeof setenc - 1;
-				size_t vlen = textlen - (sizeof setenc - 1);
-				r->not_utf8 = !((vlen >= 6 && strncasecmp((const char *)v, "UTF8'", 5) == 0) ||
-						(vlen >= 7 && strncasecmp((const char *)v, "UTF-8'", 6) == 0));
-			}
-			if (at_statement && !r->warned_inserts && textlen > 12 && memcmp(p, "INSERT INTO ", 12) == 0) {
-				r->warned_inserts = true;
-				anon_warn("%s:%llu: INSERT statements pass through unchanged; dump "
-					  "without --inserts to have rows anonymized",
-					  r->name, (unsigned long long)r->line);
-			}
+			if (at_statement)
+				note_statement(r, p, textlen);
 			anon_sql_lex(&r->sql, p, textlen);
 			return pass_raw(r, linelen, 1);
 		}

@@ -307,3 +307,9 @@ setup() {
 		done
 	done
 }
+
+@test "pgdump: a dump of INSERT statements draws one warning and passes through" {
+	run --separate-stderr -0 bash -c "printf 'INSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\n' | anon-hash -f pgdump"
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$stderr" = "anon-hash: -:1: INSERT statements pass through unchanged; dump without --inserts to have rows anonymized" ]
+}
