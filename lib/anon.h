@@ -16,8 +16,14 @@
 #define ANON_EX_CHECK 1
 
 /* ---- diagnostics (err.c) ------------------------------------------------------------------ */
-/* "prog: message"; anon_die also flushes complete rows, writes the audit record and exits. */
+/* "prog: message" on stderr, with non-printable bytes escaped (\xNN). A message never holds
+ * a data value.
+ * anon_die: ends the run fail-closed, from any thread: complete rows go out, then (unless
+ *   --no-rollback) a line that makes PostgreSQL refuse the load, then the audit record; exit.
+ * anon_error: always printed: the reason for a failing return (a usage error, a bad rule).
+ * anon_warn: a warning; -q silences it. */
 void anon_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void anon_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void anon_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char *anon_progname;
 
@@ -70,37 +76,105 @@ void anon_key_derive(const char *purpose, unsigned char *out, size_t len);
  * *len receives 16..64. Exits 78 if no key is loaded. */
 const unsigned char *anon_key_raw(size_t *len);
 
-/* ---- columns and rules -------------------------------------------------------------------- */
-struct anon_ctx;
+/* ---- the run, the workers, and the tool lifecycle ---------------------------------------
+ *
+ * A run is one invocation of a tool. lib owns it: options, columns, key, reader, writer,
+ * workers, counters, audit. A tool sees it through `struct anon_run *` and the accessors
+ * below, and keeps its own state in the pointer it handed to anon_main (anon_tool_state).
+ *
+ * The lifecycle, in order (M = on the main thread, W = on a worker thread):
+ *
+ *   option()   M  once per tool option, in command-line order
+ *   rule()     M  once per -c, after all options: parse col->rule into col->state/params
+ *   check()    M  after every option and rule: refuse bad combinations (64), choose the
+ *                 output mode (anon_run_set_output)
+ *              -- lib loads the key, opens the audit file, the rejects file and the input --
+ *   start()    M  build the read-only rule state: derive keys, fetch algorithms, compile.
+ *                 From here on rule state (col->state, the tool state) is READ-ONLY: workers
+ *                 share it without locks.
+ *   worker_init() M  once per worker (--jobs N gives N): per-thread copies of whatever
+ *                 mutates per value (EVP_MAC_CTX_dup, pcre2_match_data, RNG streams, a vault
+ *                 connection). Returns the worker's state, seen as row->worker.
+ *   table()    M  at each table's start (a file's header or --schema, each COPY header of a
+ *                 dump), before any of its rows is read; may refuse the table (exit code)
+ *   chunk()    W  once per chunk of rows, before any of its rows is transformed: a tool
+ *                 may batch work here (the vault's lookups and inserts)
+ *   row()      W  once per data row, with every cell and its column name (validate)
+ *   apply()    W  once per selected field of the row (hash, mask, fpe, noise, token)
+ *   commit()   W  after the chunk's rows are built, before they may leave: the vault
+ *                 commits the transaction that made their tokens. Rows are held until then.
+ *   worker_free() M  after the last row, in worker order: fold the worker's figures into
+ *                 the tool state, release it
+ *   finish()   M  returns the exit status (0, or 1 when a check failed) and adds the
+ *                 tool's figures to the audit record
+ *
+ * A hook may be NULL. Hooks on W run on several threads at once with --jobs; each sees only
+ * its own worker state. A data problem in a row is ANON_ERR with a static message (never
+ * the value); lib applies --on-error. anon_die() from any hook ends the run fail-closed.
+ */
+struct anon_run;
+
+/* How the run writes its output. */
+enum anon_output {
+	ANON_OUTPUT_ROWS = 0,  /* transformed rows (every filter) */
+	ANON_OUTPUT_NONE,      /* nothing on stdout (a terminal validator) */
+	ANON_OUTPUT_PASS,      /* input copied unchanged; apply() is not called */
+};
 
 /* One `-c SPEC[=RULE]`. The tool's rule() callback fills `state` and `params`. */
 struct anon_column {
 	const char *spec;   /* as given: name, number, table.column, schema.table.column */
 	const char *rule;   /* text after '=', or NULL */
-	void *state;        /* the tool's parsed rule */
+	void *state;        /* the tool's parsed rule: read-only once start() returns */
 	json_t *params;     /* rule parameters for the audit record (no secrets); object or NULL */
-	/* counters kept by lib for the audit record */
-	uint64_t values, nulls, changed, errors;
-	int index;          /* 0-based column index in the current table, -1 when absent */
+	size_t ordinal;     /* 0-based position among the -c options */
+	/* lib's counters, summed over the workers; final in finish() */
+	uint64_t values, nulls, changed, errors, kept, nulled;
 	bool matched;       /* matched some column at least once */
 };
 
-/* A reference to another column of the row (a tweak column, an entity, a --where column). */
+/* A reference to another column of the row (a tweak column, an entity, a --where column).
+ * Add references from option(), rule() or check(): they are resolved with the columns. */
 struct anon_ref;
-struct anon_ref *anon_ref_add(struct anon_ctx *ctx, const char *spec);
+struct anon_ref *anon_ref_add(struct anon_run *run, const char *spec);
 
-/* What a rule sees besides its own field. */
+/* A table as it starts: for table(). */
+struct anon_table {
+	const char *name;          /* pgdump: "schema.table"; otherwise NULL */
+	const char *const *cols;   /* column names, or NULL when the input names none */
+	size_t ncols;              /* 0 when not known before the first row */
+	uint64_t line;             /* line of the header or COPY statement (0: --schema) */
+};
+
+/* What a hook sees of one row. */
 struct anon_rowinfo {
-	struct anon_ctx *ctx;
-	uint64_t line;      /* 1-based input line where the row starts */
+	const struct anon_run *run;
+	void *worker;       /* the tool's worker state (worker_init's result), or NULL */
+	uint64_t line;      /* 1-based input line where the row starts: also the row's address
+			     * for seeded randomness, the same whatever --jobs is */
 	const char *table;  /* pgdump: "schema.table"; otherwise NULL */
 	bool utf8;          /* false when a dump's client_encoding says the text is not UTF-8:
 			     * rules that count or write characters must refuse such values */
+	const void *priv;   /* lib's view of the row */
 };
 /* Decode the field that `ref` names in the current row; false when the table has no such
- * column.  The field is valid until the next row. */
+ * column. The field is valid until the next row. */
 bool anon_row_get(const struct anon_rowinfo *row, const struct anon_ref *ref,
 		  struct anon_field *out);
+/* Every cell of the row (row() hooks): its count, column name (NULL when the input names
+ * none) and decoded value (valid until the next row). */
+size_t anon_row_width(const struct anon_rowinfo *row);
+const char *anon_row_name(const struct anon_rowinfo *row, size_t i);
+void anon_row_field(const struct anon_rowinfo *row, size_t i, struct anon_field *out);
+
+/* A chunk: complete rows of one table, in input order. For chunk() hooks. */
+struct anon_chunk;
+size_t anon_chunk_rows(const struct anon_chunk *c);
+/* The value of `col` in data row i of the chunk; false when the row is not a data row of the
+ * table's width or the column is not selected in this table. Valid until the next call with
+ * the same scratch. */
+bool anon_chunk_field(const struct anon_chunk *c, size_t i, const struct anon_column *col,
+		      struct anon_buf *scratch, struct anon_field *out);
 
 /* Result of a rule on one field. */
 enum anon_status {
@@ -109,8 +183,8 @@ enum anon_status {
 	ANON_ERR,          /* data error: *errmsg says what, never the value */
 };
 
-/* A tool: what its main declares. lib parses every common option, loads the key,
- * resolves columns, reads and writes rows, and calls apply() for selected fields. */
+/* A tool: what its main declares. lib parses every common option, loads the key, resolves
+ * columns, reads and writes rows, runs the workers, and calls the hooks above. */
 struct anon_tool {
 	const char *name;        /* "anon-hash" */
 	const char *synopsis;    /* usage line(s) after "usage: name " */
@@ -118,29 +192,42 @@ struct anon_tool {
 	const struct option *longopts; /* the tool's own long options, {0} terminated */
 	bool needs_key;          /* exit 78 without a key */
 	bool rule_required;      /* -c COL needs "=RULE" */
-	/* one tool option; returns 0, or an exit code after printing a message */
-	int (*option)(struct anon_ctx *ctx, int opt, const char *arg);
-	/* parse col->rule (NULL = the tool's default) into col->state and col->params;
-	 * returns 0, or 64 after anon_warn() saying what is wrong */
-	int (*rule)(struct anon_ctx *ctx, struct anon_column *col);
-	/* after options, key and rules, before any input is read (may be NULL) */
-	int (*start)(struct anon_ctx *ctx);
-	/* transform one field. `in` is never NULL-valued unless the tool sets apply_nulls.
-	 * Output goes to `out`, whose bytes may live in `scratch` (cleared per field by lib). */
-	enum anon_status (*apply)(const struct anon_rowinfo *row, struct anon_column *col,
-				  const struct anon_field *in, struct anon_field *out,
-				  struct anon_buf *scratch, const char **errmsg);
-	/* add tool-specific figures to the audit record (may be NULL) */
-	void (*audit)(struct anon_ctx *ctx, json_t *record);
 	bool apply_nulls;        /* call apply() for NULL fields too (default: NULL stays NULL) */
 	bool apply_empty;        /* call apply() for empty fields too (default: empty stays empty) */
+	enum anon_output output; /* default output mode (check() may change it) */
+
+	/* returns 0, or an exit code after anon_warn() saying what is wrong (64: usage) */
+	int (*option)(struct anon_run *run, int opt, const char *arg);
+	int (*rule)(struct anon_run *run, struct anon_column *col);
+	int (*check)(struct anon_run *run);
+	int (*start)(struct anon_run *run);
+	void *(*worker_init)(struct anon_run *run);
+	void (*worker_free)(struct anon_run *run, void *worker);
+	int (*table)(struct anon_run *run, const struct anon_table *t);
+	int (*chunk)(void *worker, const struct anon_chunk *c);
+	enum anon_status (*row)(const struct anon_rowinfo *row, const char **errmsg);
+	/* transform one field. `in` is never NULL-valued unless the tool sets apply_nulls.
+	 * Output goes to `out`, whose bytes may live in `scratch` (cleared per field by lib). */
+	enum anon_status (*apply)(const struct anon_rowinfo *row, const struct anon_column *col,
+				  const struct anon_field *in, struct anon_field *out,
+				  struct anon_buf *scratch, const char **errmsg);
+	int (*commit)(void *worker);
+	int (*finish)(struct anon_run *run, json_t *record);
 };
 
 /* Run a tool: parse argv, then filter input to stdout. Returns the exit status. */
 int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **argv);
 
-/* Accessors for callbacks. */
-void *anon_tool_state(struct anon_ctx *ctx);
-struct anon_column *anon_ctx_columns(struct anon_ctx *ctx, size_t *n);
+/* Accessors for hooks. */
+void *anon_tool_state(const struct anon_run *run);
+struct anon_column *anon_run_columns(struct anon_run *run, size_t *n);
+bool anon_run_quiet(const struct anon_run *run);      /* -q: hooks print no warnings */
+unsigned anon_run_jobs(const struct anon_run *run);   /* worker count, >= 1 */
+void anon_run_set_output(struct anon_run *run, enum anon_output mode); /* from check() */
+/* The run's figures so far (final in finish()). */
+struct anon_counts {
+	uint64_t rows_in, rows_out, rows_rejected, errors, bytes_in, bytes_out;
+};
+void anon_run_counts(const struct anon_run *run, struct anon_counts *out);
 
 #endif
