@@ -9,6 +9,12 @@
 #include <emmintrin.h>
 #endif
 
+/* Allocation that cannot fail: out of memory ends the tool with exit 70 (buf.c). */
+void *anon_xcalloc(size_t n, size_t size);
+void *anon_xrealloc(void *p, size_t size);
+char *anon_xstrdup(const char *s);
+char *anon_xstrndup(const char *s, size_t n);
+
 enum anon_fmt { ANON_FMT_CSV, ANON_FMT_TSV, ANON_FMT_COPY, ANON_FMT_PGDUMP };
 const char *anon_fmt_name(enum anon_fmt f);
 bool anon_fmt_parse(const char *s, enum anon_fmt *f);
@@ -98,8 +104,12 @@ struct anon_copyhdr {
 /* Parse "COPY ident[.ident] [(ident, ...)] FROM stdin;" (line without its terminator). */
 bool anon_copyhdr_parse(const unsigned char *line, size_t len, struct anon_copyhdr *h);
 void anon_copyhdr_free(struct anon_copyhdr *h);
-/* Split a column spec "a.b.c" into identifiers (double quotes honoured); returns count or -1. */
-int anon_spec_split(const char *spec, char *parts[3]);
+/* One SQL identifier at *pp, up to a byte of `stops` ("quoted ""x""" or a bare word); NULL
+ * when there is none. The caller frees it. */
+char *anon_sql_ident(const char **pp, const char *end, const char *stops);
+/* "INSERT INTO ident[.ident] ...": the table an INSERT statement writes; false when the line
+ * is not one. */
+bool anon_insert_parse(const unsigned char *line, size_t len, struct anon_copyhdr *h);
 
 /* Where a pg_dump script is between lines: in plain SQL, or inside a string, quoted
  * identifier, dollar-quoted body or block comment. */
@@ -115,8 +125,18 @@ struct anon_sqlstate {
 void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n);
 
 /* ---- input (reader.c) --------------------------------------------------------------------- */
-enum anon_rec { ANON_REC_EOF, ANON_REC_RAW, ANON_REC_HEADER, ANON_REC_ROW, ANON_REC_TABLE,
-		ANON_REC_BAD };
+enum anon_rec {
+	ANON_REC_EOF,
+	ANON_REC_RAW,      /* bytes to pass through (SQL, a BOM, what follows a COPY \. line) */
+	ANON_REC_HEADER,   /* csv/tsv: the header row (r->row) */
+	ANON_REC_ROW,      /* a data row (r->row) */
+	ANON_REC_TABLE,    /* pgdump: a COPY header (r->copy; r->raw is the statement) */
+	ANON_REC_COPYEND,  /* pgdump: the \. line that ends a COPY block (r->raw) */
+	ANON_REC_INSERT,   /* pgdump: the first line of an INSERT statement (r->copy: its table) */
+	ANON_REC_BAD,      /* a row that cannot be split into fields (r->err, r->raw) */
+	ANON_REC_FATAL,    /* input that must stop the run here (r->fatal_code, r->fatal_msg) */
+	ANON_REC_REFILL,   /* the buffer must move: detach the records that point into it */
+};
 
 struct anon_reader {
 	int fd;
@@ -125,42 +145,56 @@ struct anon_reader {
 	bool header;               /* csv/tsv: first row is a header */
 	unsigned char *buf;
 	size_t cap, start, end;
-	bool eof, began, in_copy;
+	size_t need;               /* do not rescan an incomplete row before this many bytes */
+	bool eof, began, in_copy, pinned, copy_done;
 	uint64_t line;             /* line of the next unread byte */
 	uint64_t bytes_in;
 	size_t rows_seen;
 	off_t size;                /* regular file size, or -1 */
 	struct anon_row row;       /* the current row */
-	const unsigned char *raw;  /* ANON_REC_RAW / _BAD: bytes to pass through or reject */
+	const unsigned char *raw;  /* the current record's bytes */
 	size_t rawlen;
+	uint64_t rawlines;         /* line breaks in raw */
 	struct anon_scanerr err;   /* ANON_REC_BAD */
-	struct anon_copyhdr copy;  /* pgdump: the current COPY block */
-	bool warned_inserts;
+	struct anon_copyhdr copy;  /* pgdump: the current COPY block, or the INSERT's table */
+	int fatal_code;            /* ANON_REC_FATAL */
+	char fatal_msg[256];
 	bool not_utf8;             /* pgdump: SET client_encoding named another encoding */
 	struct anon_sqlstate sql;
 };
 void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 		      const struct anon_dialect *d, bool header);
+/* The next record. Records point into r->buf, which stays put until the reader returns
+ * ANON_REC_REFILL while r->pinned is set: the caller then takes the buffer away with
+ * anon_reader_detach() (the reader goes on in a new one) or clears r->pinned. */
 enum anon_rec anon_reader_next(struct anon_reader *r);
+/* Hand the current buffer to the caller (to free() later); the unread bytes move to a new
+ * buffer of the reader's. */
+unsigned char *anon_reader_detach(struct anon_reader *r);
 void anon_reader_close(struct anon_reader *r);
 
 /* ---- output (writer.c) -------------------------------------------------------------------- */
-/* Rows are built in place at the end of `buf` (so a row can be dropped again by resetting
- * buf.len), and the buffer goes out once it holds `flush_at` bytes, between rows. */
+/* The one output path. Rows are built in a caller's buffer under a row transaction: begun,
+ * then committed, or aborted (the buffer goes back to where the row began), so no partial
+ * row ever leaves. Committed bytes reach the writer in input order with anon_writer_put(). */
 struct anon_writer {
 	int fd;
 	const char *name;
 	struct anon_buf buf;
 	size_t flush_at;
-	uint64_t bytes_out;
+	uint64_t bytes_out;        /* bytes written */
 	bool failed;
+	void (*on_epipe)(void *arg); /* called before a closed pipe ends the tool quietly */
+	void *epipe_arg;
+	unsigned char last;        /* the last byte accepted (0 before any) */
 };
 void anon_writer_open(struct anon_writer *w, int fd, const char *name, size_t flush_at);
 void anon_writer_put(struct anon_writer *w, const void *p, size_t n);
-/* After a row has been appended to w->buf directly: write out if the buffer is full. */
-void anon_writer_row_done(struct anon_writer *w);
 void anon_writer_flush(struct anon_writer *w);
 void anon_writer_close(struct anon_writer *w);
+
+static inline size_t anon_tx_begin(const struct anon_buf *b) { return b->len; }
+static inline void anon_tx_abort(struct anon_buf *b, size_t mark) { b->len = mark; }
 
 /* ---- keys (key.c) ------------------------------------------------------------------------- */
 /* Load the key from --key-file, ANON_KEY_FILE or ANON_KEY; false when none was given.
@@ -170,13 +204,193 @@ bool anon_key_loaded(void);
 const char *anon_key_fingerprint(void); /* 16 hex digits, or NULL */
 void anon_key_wipe(void);
 
-/* ---- audit (audit.c) ---------------------------------------------------------------------- */
-void anon_audit_append(const char *path, json_t *record);
+/* ---- configuration (opts.c) ---------------------------------------------------------------- */
+enum anon_on_error { ANON_ON_ERROR_FAIL, ANON_ON_ERROR_SKIP, ANON_ON_ERROR_KEEP,
+		     ANON_ON_ERROR_NULL };
+const char *anon_on_error_name(enum anon_on_error m);
+
+/* Everything the command line says, parsed once; read-only afterwards. */
+struct anon_config {
+	struct anon_dialect d;
+	bool header;            /* csv/tsv: the first row names the columns */
+	char **schema;          /* --schema names */
+	size_t nschema;
+	const char *key_file, *domain, *audit_path, *rejects_path, *input;
+	enum anon_on_error on_error;
+	int progress;           /* 0 off, 1 on, 2 auto: on when the input is a regular file */
+	bool quiet;
+	bool rollback;          /* end a failed output with a line PostgreSQL refuses */
+	unsigned jobs;
+};
+void anon_config_parse(struct anon_run *run, int argc, char **argv);
+void anon_usage_error(const struct anon_run *run, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
+/* ---- column selection (select.c) ---------------------------------------------------------- */
+struct anon_ref {
+	char *spec;
+	char *parts[3];   /* pgdump: identifiers of the spec */
+	int nparts;
+	size_t id;        /* index into a table's refidx[] and a worker's ref scratch */
+	bool matched;
+	struct anon_ref *next;
+};
+
+struct anon_sel {
+	int index;                 /* 0-based column of the table */
+	struct anon_column *col;
+};
+
+/* One table as resolved when it starts; read-only once made, shared by the workers. */
+struct anon_tablesel {
+	char *name;                /* pgdump "schema.table", else NULL */
+	char **names;              /* column names (owned), or NULL */
+	size_t nnames;
+	size_t width;              /* cells a row must have; 0: any (pgdump COPY without list) */
+	struct anon_sel *sel;      /* selected columns in column order */
+	size_t nsel;
+	int *refidx;               /* per ref id: column index, or -1 */
+	bool utf8;
+	struct anon_tablesel *next;
+};
+/* Split a column spec "a.b.c" into identifiers (double quotes honoured); returns count or -1. */
+int anon_spec_split(const char *spec, char *parts[3]);
+/* Check every spec against the format once all options are known (usage errors exit 64). */
+void anon_select_prepare(struct anon_run *run);
+/* Resolve the columns for a table that starts. On a usage error, returns NULL with *code and
+ * msg filled (the caller stops the run there). */
+struct anon_tablesel *anon_select_table(struct anon_run *run, const char *name,
+					const struct anon_copyhdr *copy, char **names,
+					size_t nnames, size_t width, int *code, char *msg,
+					size_t msglen);
+/* pgdump: whether some spec could name a column of this table (INSERT refusal). */
+bool anon_select_names_table(const struct anon_run *run, const struct anon_copyhdr *h);
+/* A column's name as diagnostics may print it: the name when it looks like an identifier,
+ * otherwise NULL (print the column number). */
+const char *anon_name_printable(const char *name);
+
+/* ---- chunks (run.c, transform.c) ---------------------------------------------------------- */
+enum anon_item_kind { ANON_ITEM_RAW, ANON_ITEM_HEADER, ANON_ITEM_ROW, ANON_ITEM_BAD,
+		      ANON_ITEM_FATAL };
+enum { ANON_ITEM_COPY_BEGIN = 1, ANON_ITEM_COPY_END = 2 };
+
+struct anon_item {
+	unsigned char kind, flags;
+	const unsigned char *raw;
+	size_t rawlen;
+	uint64_t line;
+	size_t cell0, ncell;       /* ROW: cells in the chunk's arena */
+	const char *reason;        /* BAD */
+	size_t field;              /* BAD: 0-based */
+	uint64_t errline;          /* BAD */
+};
+
+/* A data error met while transforming, reported by the main thread in input order. */
+struct anon_event {
+	uint64_t line;
+	char msg[512];
+};
+
+struct anon_colcount {
+	uint64_t values, nulls, changed, errors, kept, nulled;
+};
+
+struct anon_chunk {
+	/* made by the main thread */
+	unsigned char *buf;        /* owned input bytes, or NULL when they are the reader's */
+	struct anon_item *items;
+	size_t nitems, capitems;
+	struct anon_cell *cells;
+	size_t ncells, capcells;
+	const struct anon_tablesel *table;
+	const struct anon_dialect *d;
+	struct anon_inbuf *inbuf;  /* the input buffer its items point into (one reference) */
+	bool in_copy;              /* pgdump: the chunk starts inside a COPY block */
+	int fatal_code;            /* a FATAL item's code and message */
+	char fatal_msg[512];
+	/* made by the worker */
+	struct anon_buf out, rej;
+	struct anon_event *events;
+	size_t nevents, capevents;
+	struct anon_colcount *counts;  /* per column ordinal */
+	uint64_t rows_in, rows_out, rows_rejected, errors;
+	bool stopped;              /* a fatal error ends the chunk (and the run) */
+	int stop_code;
+	char stop_msg[512];
+	bool out_in_copy;          /* pgdump: out ends inside a COPY block */
+	/* the queue */
+	bool done;
+	struct anon_chunk *next;
+};
+
+/* An input buffer shared by the reader and the chunks that point into it; freed by whoever
+ * drops the last reference (main thread only). */
+struct anon_inbuf {
+	unsigned char *p;
+	unsigned refs;
+};
+
+/* One worker's state: everything that changes per value. */
+struct runner;
+struct anon_worker {
+	struct anon_run *run;
+	struct runner *runner;
+	void *tool;                /* the tool's worker state */
+	struct anon_buf scratch_out;
+	struct anon_buf *colscratch;   /* per column ordinal */
+	struct anon_buf *refscratch;   /* per ref id */
+	struct anon_buf *cellscratch;  /* per cell, for anon_row_field */
+	size_t ncellscratch;
+};
+
+/* Transform a chunk on a worker: output, rejects, events and counters into the chunk. */
+void anon_transform_chunk(struct anon_worker *w, struct anon_chunk *c);
+
+/* ---- the run (run.c) ---------------------------------------------------------------------- */
+struct anon_run {
+	const struct anon_tool *tool;
+	void *state;
+	struct anon_config cfg;
+	enum anon_output output;
+	struct anon_column *cols;
+	size_t ncols;
+	struct anon_ref *refs;     /* every reference; one per column first */
+	struct anon_ref **colrefs;
+	size_t nrefs;
+	struct anon_tablesel *tables;
+
+	int audit_fd;
+	int rej_fd;
+	struct anon_writer rej;
+	char time[64], run_id[40];
+	double t0;
+	struct anon_counts n;      /* from retired chunks */
+	int tool_status;
+	uint64_t shown;            /* data-error messages printed */
+	bool warned_inserts;
+};
+
+/* ---- reporting (rejects.c, progress.c, audit.c) -------------------------------------------- */
+/* Retire a chunk's data-error events and rejected rows, in input order. */
+void anon_rejects_open(struct anon_run *run);
+void anon_rejects_retire(struct anon_run *run, struct anon_chunk *c);
+void anon_rejects_close(struct anon_run *run);
+void anon_progress(struct anon_run *run, uint64_t bytes_in, off_t size, bool last);
+/* Open (create, O_APPEND) the audit file before any input is read; exit 74 when it cannot. */
+void anon_audit_open(struct anon_run *run);
+/* The run's record so far (lib's figures); the tool's finish() adds its own. */
+json_t *anon_audit_record(struct anon_run *run);
+/* Add the exit code and status ("ok", "error", "closed-pipe"), append it when --audit was
+ * given, and free it. */
+void anon_audit_append(struct anon_run *run, json_t *rec, int code, const char *status);
 void anon_audit_time(char out[64], double epoch);
 void anon_run_id(char out[40]);
+double anon_now(void);
 
-/* ---- the running tool (cli.c) ------------------------------------------------------------- */
-/* Called by anon_die before exiting: flush complete rows and write the audit record. */
-void anon_ctx_abort(int code);
+/* ---- the hook err.c calls (run.c registers it) --------------------------------------------- */
+/* Called by anon_die before exiting: emit complete rows, the rollback line, the audit. */
+extern void (*anon_abort_hook)(void *arg, int code);
+extern void *anon_abort_arg;
+extern bool anon_quiet;
 
 #endif

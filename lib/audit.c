@@ -1,5 +1,6 @@
-/* audit.c: append one JSON line per run.  One write(2) on an O_APPEND descriptor, so every
- * stage of a pipeline can share the file without interleaving. */
+/* audit.c: the audit record, one JSON line per run, appended to a file opened before any input
+ * is read (so a bad path fails before any output), and written on every way out: success, a
+ * failure, or a closed pipe downstream. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,18 +13,76 @@
 
 #include "anon-int.h"
 
-void anon_audit_append(const char *path, json_t *record)
+void anon_audit_open(struct anon_run *run)
+{
+	run->audit_fd = -1;
+	if (!run->cfg.audit_path)
+		return;
+	run->audit_fd = open(run->cfg.audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (run->audit_fd < 0)
+		anon_die(EX_IOERR, "%s: %s", run->cfg.audit_path, strerror(errno));
+}
+
+static json_t *column_record(const struct anon_column *c)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(c->spec));
+	json_object_set_new(o, "rule", c->rule ? json_string(c->rule) : json_null());
+	json_object_set_new(o, "params", c->params ? json_deep_copy(c->params) : json_object());
+	json_object_set_new(o, "values", json_integer((json_int_t)c->values));
+	json_object_set_new(o, "nulls", json_integer((json_int_t)c->nulls));
+	json_object_set_new(o, "changed", json_integer((json_int_t)c->changed));
+	json_object_set_new(o, "errors", json_integer((json_int_t)c->errors));
+	json_object_set_new(o, "kept", json_integer((json_int_t)c->kept));
+	json_object_set_new(o, "nulled", json_integer((json_int_t)c->nulled));
+	return o;
+}
+
+/* The record lib writes for every run; the tool's finish() adds its own figures. */
+json_t *anon_audit_record(struct anon_run *run)
+{
+	const struct anon_config *cfg = &run->cfg;
+	json_t *rec = json_object();
+	json_object_set_new(rec, "tool", json_string(run->tool->name));
+	json_object_set_new(rec, "version", json_string(ANON_VERSION));
+	json_object_set_new(rec, "time", json_string(run->time));
+	json_object_set_new(rec, "run_id", json_string(run->run_id));
+	json_object_set_new(rec, "format", json_string(anon_fmt_name(cfg->d.fmt)));
+	json_object_set_new(rec, "input", json_string(cfg->input));
+	json_object_set_new(rec, "domain", cfg->domain ? json_string(cfg->domain) : json_null());
+	const char *fp = anon_key_fingerprint();
+	json_object_set_new(rec, "key_fingerprint", fp ? json_string(fp) : json_null());
+	json_object_set_new(rec, "on_error", json_string(anon_on_error_name(cfg->on_error)));
+	json_object_set_new(rec, "jobs", json_integer(cfg->jobs));
+	json_t *cols = json_array();
+	uint64_t nulls = 0;
+	for (size_t i = 0; i < run->ncols; i++) {
+		json_array_append_new(cols, column_record(&run->cols[i]));
+		nulls += run->cols[i].nulls;
+	}
+	json_object_set_new(rec, "columns", cols);
+	json_object_set_new(rec, "rows_in", json_integer((json_int_t)run->n.rows_in));
+	json_object_set_new(rec, "rows_out", json_integer((json_int_t)run->n.rows_out));
+	json_object_set_new(rec, "rows_rejected", json_integer((json_int_t)run->n.rows_rejected));
+	json_object_set_new(rec, "nulls", json_integer((json_int_t)nulls));
+	json_object_set_new(rec, "errors", json_integer((json_int_t)run->n.errors));
+	json_object_set_new(rec, "bytes_in", json_integer((json_int_t)run->n.bytes_in));
+	json_object_set_new(rec, "bytes_out", json_integer((json_int_t)run->n.bytes_out));
+	json_object_set_new(rec, "seconds", json_real(anon_now() - run->t0));
+	return rec;
+}
+
+/* One write(2) on the O_APPEND descriptor opened at start, so every stage of a pipeline can
+ * share the file without interleaving. */
+static void append(struct anon_run *run, const json_t *record)
 {
 	char *line = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS);
+	int fd = run->audit_fd;
+	run->audit_fd = -1; /* a failing append must not recurse through anon_die */
 	if (!line)
 		anon_die(EX_SOFTWARE, "cannot encode the audit record");
 	size_t n = strlen(line);
 	line[n] = '\n'; /* json_dumps leaves room for the NUL we overwrite, then write n + 1 */
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		free(line);
-		anon_die(EX_IOERR, "%s: %s", path, strerror(errno));
-	}
 	ssize_t k;
 	do
 		k = write(fd, line, n + 1);
@@ -31,7 +90,18 @@ void anon_audit_append(const char *path, json_t *record)
 	int e = errno;
 	free(line);
 	if (k != (ssize_t)(n + 1) || close(fd) != 0)
-		anon_die(EX_IOERR, "%s: write: %s", path, k < 0 ? strerror(e) : "short write");
+		anon_die(EX_IOERR, "%s: write: %s", run->cfg.audit_path,
+			 k < 0 ? strerror(e) : "short write");
+}
+
+void anon_audit_append(struct anon_run *run, json_t *rec, int code, const char *status)
+{
+	if (run->audit_fd >= 0) {
+		json_object_set_new(rec, "exit_code", json_integer(code));
+		json_object_set_new(rec, "status", json_string(status));
+		append(run, rec);
+	}
+	json_decref(rec);
 }
 
 void anon_audit_time(char out[64], double epoch)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anon.h"
+#include "anon-int.h"
 
 void anon_buf_reserve(struct anon_buf *b, size_t extra)
 {
@@ -44,4 +44,33 @@ void anon_buf_free(struct anon_buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+}
+
+void *anon_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return p;
+}
+
+void *anon_xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size ? size : 1);
+	if (!q)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return q;
+}
+
+char *anon_xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	if (!p)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return p;
+}
+
+char *anon_xstrdup(const char *s)
+{
+	return anon_xstrndup(s, strlen(s));
 }

@@ -1,20 +1,12 @@
-/* pgdump.c: SQL identifiers, for the COPY header lines of pg_dump and for column specs. */
+/* pgdump.c: SQL identifiers and quoting, for the COPY and INSERT statements of pg_dump and
+ * for column specs. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "anon-int.h"
 
-static char *xstrndup(const char *s, size_t n)
-{
-	char *p = strndup(s, n);
-	if (!p)
-		anon_die(EX_SOFTWARE, "out of memory");
-	return p;
-}
-
-/* One identifier at *pp: "quoted ""x""" or a bare word up to a delimiter in `stops`.
- * Bare words are kept as written (pg_dump writes them in lower case already). */
-static char *ident(const char **pp, const char *end, const char *stops)
+/* Bare words are kept as written (pg_dump writes them in lower case already). */
+char *anon_sql_ident(const char **pp, const char *end, const char *stops)
 {
 	const char *p = *pp;
 	if (p < end && *p == '"') {
@@ -36,7 +28,7 @@ static char *ident(const char **pp, const char *end, const char *stops)
 			anon_buf_addc(&b, (unsigned char)*p);
 		}
 		*pp = p;
-		char *s = xstrndup(b.p ? (char *)b.p : "", b.len);
+		char *s = anon_xstrndup(b.p ? (char *)b.p : "", b.len);
 		anon_buf_free(&b);
 		return s;
 	}
@@ -46,7 +38,7 @@ static char *ident(const char **pp, const char *end, const char *stops)
 	if (p == s)
 		return NULL;
 	*pp = p;
-	return xstrndup(s, (size_t)(p - s));
+	return anon_xstrndup(s, (size_t)(p - s));
 }
 
 void anon_copyhdr_free(struct anon_copyhdr *h)
@@ -71,13 +63,13 @@ bool anon_copyhdr_parse(const unsigned char *line, size_t len, struct anon_copyh
 		return false;
 	end -= sizeof tail - 1;
 	p += 5;
-	char *a = ident(&p, end, ". (");
+	char *a = anon_sql_ident(&p, end, ". (");
 	if (!a)
 		return false;
 	if (p < end && *p == '.') {
 		p++;
 		h->schema = a;
-		if (!(h->table = ident(&p, end, ". (")))
+		if (!(h->table = anon_sql_ident(&p, end, ". (")))
 			goto bad;
 	} else {
 		h->table = a;
@@ -90,7 +82,7 @@ bool anon_copyhdr_parse(const unsigned char *line, size_t len, struct anon_copyh
 	end--;
 	h->has_cols = true;
 	while (p < end) {
-		char *col = ident(&p, end, ",");
+		char *col = anon_sql_ident(&p, end, ",");
 		if (!col)
 			goto bad;
 		char **cols = realloc(h->cols, (h->ncols + 1) * sizeof *cols);
@@ -112,26 +104,28 @@ bad:
 	return false;
 }
 
-int anon_spec_split(const char *spec, char *parts[3])
+bool anon_insert_parse(const unsigned char *line, size_t len, struct anon_copyhdr *h)
 {
-	const char *p = spec, *end = spec + strlen(spec);
-	int n = 0;
-	for (;;) {
-		if (n == 3)
-			goto bad;
-		if (!(parts[n] = ident(&p, end, ".")))
-			goto bad;
-		n++;
-		if (p == end)
-			return n;
-		if (*p != '.')
-			goto bad;
+	static const char head[] = "INSERT INTO ";
+	const char *p = (const char *)line, *end = p + len;
+	memset(h, 0, sizeof *h);
+	if (len < sizeof head || memcmp(p, head, sizeof head - 1) != 0)
+		return false;
+	p += sizeof head - 1;
+	char *a = anon_sql_ident(&p, end, ". (");
+	if (!a)
+		return false;
+	if (p < end && *p == '.') {
 		p++;
+		h->schema = a;
+		if (!(h->table = anon_sql_ident(&p, end, ". ("))) {
+			anon_copyhdr_free(h);
+			return false;
+		}
+	} else {
+		h->table = a;
 	}
-bad:
-	for (int i = 0; i < n; i++)
-		free(parts[i]);
-	return -1;
+	return true;
 }
 
 /* Track SQL quoting across the lines outside COPY blocks, so that a line reading "COPY ..."

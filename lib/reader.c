@@ -1,7 +1,15 @@
-/* reader.c: input buffer and the record stream every tool reads: rows, headers, and (pgdump)
- * the SQL around COPY blocks.  Memory is bounded by the largest row: the buffer grows only
- * when one row does not fit. */
+/* reader.c: the input buffer and the record stream every tool reads: rows, headers, and
+ * (pgdump) the SQL around COPY blocks.  Memory is bounded by the largest row: the buffer
+ * grows only when one row does not fit.  Records point into the buffer; the run takes a
+ * full buffer away with its rows (anon_reader_detach) instead of the reader moving it, so a
+ * chunk of rows stays where it is while a worker transforms it.
+ *
+ * Fail closed: what cannot be read as text (pg_dump archives, binary COPY, compressed
+ * input) is refused before its first byte passes, and so is a rollback line written by an
+ * earlier stage that failed. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,7 +19,13 @@
 #include "anon-int.h"
 
 #define READ_SIZE (256 * 1024)
-#define PAD 16 /* slack after the data, so vector loads near the end stay in bounds */
+#define PAD 16      /* slack after the data, so vector loads near the end stay in bounds */
+#define MAGIC_LEN 262 /* a tar header's "ustar" ends at byte 262 */
+
+/* The first bytes of a rollback line (see run.c): an earlier stage failed. */
+static const char rollback_mark[] = "\\.anon: ";
+#define ROLLBACK_MARK_LEN (sizeof rollback_mark - 1)
+static const char rollback_sql[] = "DO $anon_abort$";
 
 void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 		      const struct anon_dialect *d, bool header)
@@ -23,9 +37,7 @@ void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 	r->d = *d;
 	r->header = header && (d->fmt == ANON_FMT_CSV || d->fmt == ANON_FMT_TSV);
 	r->cap = READ_SIZE;
-	r->buf = malloc(r->cap + PAD);
-	if (!r->buf)
-		anon_die(EX_SOFTWARE, "out of memory");
+	r->buf = anon_xrealloc(NULL, r->cap + PAD);
 	r->line = 1;
 	r->size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
 }
@@ -39,7 +51,24 @@ void anon_reader_close(struct anon_reader *r)
 	r->row.cell = NULL;
 }
 
-/* Read more input after what is buffered, keeping the unconsumed bytes. */
+unsigned char *anon_reader_detach(struct anon_reader *r)
+{
+	unsigned char *old = r->buf;
+	size_t left = r->end - r->start;
+	size_t cap = READ_SIZE;
+	while (cap < left + READ_SIZE / 4)
+		cap *= 2;
+	r->buf = anon_xrealloc(NULL, cap + PAD);
+	memcpy(r->buf, old + r->start, left);
+	r->cap = cap;
+	r->start = 0;
+	r->end = left;
+	r->pinned = false;
+	return old;
+}
+
+/* Read more input after what is buffered, keeping the unconsumed bytes.  Nothing may point
+ * into the buffer (the caller checked r->pinned). */
 static void fill(struct anon_reader *r)
 {
 	if (r->start > 0) {
@@ -48,12 +77,8 @@ static void fill(struct anon_reader *r)
 		r->start = 0;
 	}
 	if (r->end == r->cap) {
-		size_t cap = r->cap * 2;
-		unsigned char *b = realloc(r->buf, cap + PAD);
-		if (!b)
-			anon_die(EX_SOFTWARE, "out of memory");
-		r->buf = b;
-		r->cap = cap;
+		r->cap *= 2;
+		r->buf = anon_xrealloc(r->buf, r->cap + PAD);
 	}
 	for (;;) {
 		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
@@ -69,17 +94,80 @@ static void fill(struct anon_reader *r)
 	}
 }
 
+/* More input is needed: fill, or ask the caller to take the buffer away first. */
+static bool need_more(struct anon_reader *r, enum anon_rec *rec)
+{
+	if (r->pinned) {
+		*rec = ANON_REC_REFILL;
+		return false;
+	}
+	fill(r);
+	return true;
+}
+
 static enum anon_rec pass_raw(struct anon_reader *r, size_t n, uint64_t lines)
 {
 	r->raw = r->buf + r->start;
 	r->rawlen = n;
+	r->rawlines = lines;
 	r->start += n;
 	r->line += lines;
 	return ANON_REC_RAW;
 }
 
-/* pg_dump: what a SQL line outside COPY data tells us. `SET client_encoding` decides whether
- * character rules may run; INSERT statements carry rows we do not transform. */
+static enum anon_rec fatal(struct anon_reader *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum anon_rec fatal(struct anon_reader *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->fatal_msg, sizeof r->fatal_msg, fmt, ap);
+	va_end(ap);
+	r->fatal_code = code;
+	r->raw = NULL;
+	r->rawlen = 0;
+	r->start = r->end; /* nothing after this is read */
+	r->eof = true;
+	r->in_copy = false;
+	r->copy_done = true;
+	return ANON_REC_FATAL;
+}
+
+static enum anon_rec upstream_failed(struct anon_reader *r)
+{
+	return fatal(r, EX_DATAERR, "%s:%llu: an earlier stage of the pipeline failed (its output "
+		     "ends with a rollback line): nothing after it may be used", r->name,
+		     (unsigned long long)r->line);
+}
+
+/* At byte 0: refuse what is not text we can read, before any of it passes. */
+static enum anon_rec check_magic(struct anon_reader *r)
+{
+	static const struct {
+		const char *magic;
+		size_t len, at;
+		const char *what;
+	} magics[] = {
+		{ "PGDMP", 5, 0, "a pg_dump custom-format archive (pg_dump -Fc), which cannot be "
+		  "read as a stream: dump with pg_dump -Fp (plain SQL), or turn the archive into "
+		  "a script with pg_restore -f - ARCHIVE" },
+		{ "ustar", 5, 257, "a tar archive (pg_dump -Ft?), which cannot be read as a stream: "
+		  "dump with pg_dump -Fp (plain SQL)" },
+		{ "PGCOPY\n\377\r\n", 11, 0, "binary COPY (FORMAT binary): write the data with "
+		  "COPY ... TO STDOUT (FORMAT text) or (FORMAT csv)" },
+		{ "\x1f\x8b", 2, 0, "gzip-compressed: decompress it first (zcat FILE | ...)" },
+		{ "\x28\xb5\x2f\xfd", 4, 0, "zstd-compressed: decompress it first (zstdcat FILE | ...)" },
+		{ "\x04\x22\x4d\x18", 4, 0, "lz4-compressed: decompress it first (lz4cat FILE | ...)" },
+	};
+	for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+		if (r->end >= magics[i].at + magics[i].len &&
+		    memcmp(r->buf + magics[i].at, magics[i].magic, magics[i].len) == 0)
+			return fatal(r, EX_DATAERR, "%s: input is %s", r->name, magics[i].what);
+	return ANON_REC_EOF;
+}
+
+/* pg_dump: what a SQL statement outside COPY data tells us. `SET client_encoding` decides
+ * whether character rules may run. */
 static void note_statement(struct anon_reader *r, const unsigned char *p, size_t n)
 {
 	static const char setenc[] = "SET client_encoding = '";
@@ -89,71 +177,144 @@ static void note_statement(struct anon_reader *r, const unsigned char *p, size_t
 		r->not_utf8 = !((vlen >= 5 && strncasecmp(v, "UTF8'", 5) == 0) ||
 				(vlen >= 6 && strncasecmp(v, "UTF-8'", 6) == 0));
 	}
-	if (!r->warned_inserts && n > 12 && memcmp(p, "INSERT INTO ", 12) == 0) {
-		r->warned_inserts = true;
-		anon_warn("%s:%llu: INSERT statements pass through unchanged; dump without "
-			  "--inserts to have rows anonymized", r->name, (unsigned long long)r->line);
+}
+
+/* The end of a COPY statement that starts at p: the ';' outside double quotes, then the line
+ * break. Returns its length (line break included), 0 when more input is needed, -1 when the
+ * statement ends without one. A quoted identifier may hold line breaks. */
+static long copy_statement(const unsigned char *p, size_t avail, bool eof, uint64_t *lines)
+{
+	bool quoted = false;
+	*lines = 0;
+	for (size_t i = 0; i < avail; i++) {
+		if (p[i] == '"')
+			quoted = !quoted;
+		else if (p[i] == '\n') {
+			++*lines;
+			if (!quoted)
+				return i > 0 && (p[i - 1] == ';' || (p[i - 1] == '\r' && i > 1 &&
+								   p[i - 2] == ';')) ? (long)(i + 1) : -1;
+		}
 	}
+	return eof ? -1 : 0;
+}
+
+static bool ci_has(const unsigned char *p, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+	for (size_t i = 0; i + w <= n; i++)
+		if (strncasecmp((const char *)p + i, word, w) == 0)
+			return true;
+	return false;
 }
 
 /* pg_dump: SQL passes through line by line; COPY blocks are read as COPY text rows. */
 static enum anon_rec next_pgdump(struct anon_reader *r)
 {
+	enum anon_rec rec;
 	for (;;) {
 		const unsigned char *p = r->buf + r->start;
 		size_t avail = r->end - r->start;
 		const unsigned char *nl = memchr(p, '\n', avail);
 		if (!nl && !r->eof) {
-			fill(r);
+			if (!need_more(r, &rec))
+				return rec;
 			continue;
 		}
 		if (avail == 0) {
-			if (r->in_copy) {
-				r->err.reason = "end of input inside COPY data (no \\. line)";
-				r->err.field = 0;
-				r->err.line = r->line;
-				r->raw = p;
-				r->rawlen = 0;
-				r->in_copy = false;
-				return ANON_REC_BAD;
-			}
+			if (r->in_copy)
+				return fatal(r, EX_DATAERR, "%s:%llu: end of input inside COPY data (no "
+					     "\\. line): the dump is cut short", r->name,
+					     (unsigned long long)r->line);
 			return ANON_REC_EOF;
 		}
 		size_t linelen = nl ? (size_t)(nl + 1 - p) : avail;
 		size_t textlen = linelen - (nl != NULL);
 		if (textlen && p[textlen - 1] == '\r')
 			textlen--;
-		if (!r->in_copy) {
-			bool at_statement = r->sql.state == ANON_SQL_NORMAL;
-			if (at_statement && textlen > 5 && memcmp(p, "COPY ", 5) == 0) {
-				anon_copyhdr_free(&r->copy);
-				if (anon_copyhdr_parse(p, textlen, &r->copy)) {
-					r->in_copy = true;
-					pass_raw(r, linelen, 1);
-					return ANON_REC_TABLE;
-				}
+		if (r->in_copy) {
+			if (textlen == 2 && p[0] == '\\' && p[1] == '.') {
+				r->in_copy = false;
+				pass_raw(r, linelen, 1);
+				return ANON_REC_COPYEND;
 			}
-			if (at_statement)
-				note_statement(r, p, textlen);
-			anon_sql_lex(&r->sql, p, textlen);
-			return pass_raw(r, linelen, 1);
+			anon_scan_row(&r->d, p, linelen, true, r->line, &r->row, &r->err);
+			r->start += linelen;
+			r->line += 1;
+			return ANON_REC_ROW;
 		}
-		if (textlen == 2 && p[0] == '\\' && p[1] == '.') {
-			r->in_copy = false;
-			return pass_raw(r, linelen, 1);
+		bool at_statement = r->sql.state == ANON_SQL_NORMAL;
+		if (at_statement && textlen >= 5 && memcmp(p, "COPY ", 5) == 0) {
+			uint64_t lines;
+			long n = copy_statement(p, avail, r->eof, &lines);
+			if (n == 0) {
+				if (!need_more(r, &rec))
+					return rec;
+				continue;
+			}
+			size_t stlen = n > 0 ? (size_t)n : linelen;
+			size_t body = stlen;
+			while (body && (p[body - 1] == '\n' || p[body - 1] == '\r'))
+				body--;
+			anon_copyhdr_free(&r->copy);
+			if (n > 0 && anon_copyhdr_parse(p, body, &r->copy)) {
+				r->in_copy = true;
+				pass_raw(r, stlen, lines);
+				return ANON_REC_TABLE;
+			}
+			if (ci_has(p, n > 0 ? body : textlen, "stdin"))
+				return fatal(r, EX_DATAERR, "%s:%llu: a COPY ... FROM stdin statement "
+					     "that is not in pg_dump's plain form: its rows cannot be "
+					     "read (dump with pg_dump -Fp)", r->name,
+					     (unsigned long long)r->line);
 		}
-		anon_scan_row(&r->d, p, linelen, true, r->line, &r->row, &r->err);
-		r->start += linelen;
-		r->line += 1;
-		return ANON_REC_ROW;
+		if (at_statement && textlen >= sizeof rollback_sql - 1 &&
+		    memcmp(p, rollback_sql, sizeof rollback_sql - 1) == 0)
+			return upstream_failed(r);
+		if (at_statement && textlen > 12 && memcmp(p, "INSERT INTO ", 12) == 0) {
+			anon_copyhdr_free(&r->copy);
+			if (anon_insert_parse(p, textlen, &r->copy)) {
+				anon_sql_lex(&r->sql, p, textlen);
+				pass_raw(r, linelen, 1);
+				return ANON_REC_INSERT;
+			}
+		}
+		if (at_statement)
+			note_statement(r, p, textlen);
+		anon_sql_lex(&r->sql, p, textlen);
+		return pass_raw(r, linelen, 1);
 	}
+}
+
+/* COPY text and TSV: a line that starts with \. is the end of the data (alone), or an
+ * earlier stage's rollback line. */
+static enum anon_rec copy_mark(struct anon_reader *r, const unsigned char *p, size_t avail)
+{
+	if (r->d.fmt == ANON_FMT_TSV) {
+		if (avail >= ROLLBACK_MARK_LEN && memcmp(p, rollback_mark, ROLLBACK_MARK_LEN) == 0)
+			return upstream_failed(r);
+		return ANON_REC_EOF;
+	}
+	size_t n = avail > 1 && p[1] == '.' ? 2 : 0;
+	if (!n)
+		return ANON_REC_EOF;
+	if (n == avail || p[2] == '\n' || (p[2] == '\r' && (avail == 3 || p[3] == '\n'))) {
+		/* end of data: it and whatever follows pass through as they are */
+		r->copy_done = true;
+		return ANON_REC_EOF;
+	}
+	return upstream_failed(r);
 }
 
 enum anon_rec anon_reader_next(struct anon_reader *r)
 {
+	enum anon_rec rec;
 	if (!r->began) {
+		while (r->end < MAGIC_LEN && !r->eof)
+			fill(r);
 		r->began = true;
-		fill(r);
+		if ((rec = check_magic(r)) != ANON_REC_EOF)
+			return rec;
 		if (r->d.fmt != ANON_FMT_PGDUMP && r->end >= 3 && memcmp(r->buf, "\xef\xbb\xbf", 3) == 0)
 			return pass_raw(r, 3, 0); /* a BOM is written back, not parsed */
 	}
@@ -161,20 +322,50 @@ enum anon_rec anon_reader_next(struct anon_reader *r)
 		return next_pgdump(r);
 	for (;;) {
 		size_t avail = r->end - r->start;
-		if (avail == 0) {
-			if (r->eof)
+		const unsigned char *p = r->buf + r->start;
+		if (avail == 0 || avail < r->need) {
+			if (r->eof && avail == 0)
 				return ANON_REC_EOF;
-			fill(r);
-			continue;
+			if (!r->eof) {
+				if (!need_more(r, &rec))
+					return rec;
+				continue;
+			}
 		}
-		long n = anon_scan_row(&r->d, r->buf + r->start, avail, r->eof, r->line, &r->row,
-				       &r->err);
+		if (r->copy_done) {
+			uint64_t lines = 0;
+			for (const unsigned char *q = p; (q = memchr(q, '\n', (size_t)(p + avail - q))); q++)
+				lines++;
+			return pass_raw(r, avail, lines);
+		}
+		if (*p == '\\' && r->d.fmt != ANON_FMT_CSV) {
+			if (avail < ROLLBACK_MARK_LEN + 1 && !r->eof) {
+				r->need = ROLLBACK_MARK_LEN + 1;
+				continue;
+			}
+			if ((rec = copy_mark(r, p, avail)) != ANON_REC_EOF)
+				return rec;
+			if (r->copy_done)
+				continue;
+		}
+		if (*p == r->d.quote && r->d.fmt == ANON_FMT_CSV) {
+			if (avail < ROLLBACK_MARK_LEN + 1 && !r->eof) {
+				r->need = ROLLBACK_MARK_LEN + 1;
+				continue;
+			}
+			if (avail >= ROLLBACK_MARK_LEN + 1 &&
+			    memcmp(p + 1, rollback_mark, ROLLBACK_MARK_LEN) == 0)
+				return upstream_failed(r);
+		}
+		long n = anon_scan_row(&r->d, p, avail, r->eof, r->line, &r->row, &r->err);
 		if (n == 0) {
-			fill(r);
+			/* Incomplete row: rescan only once the buffered bytes have doubled, so a
+			 * huge field arriving in small reads costs linear time, not quadratic. */
+			r->need = avail * 2;
 			continue;
 		}
+		r->need = 0;
 		if (n < 0) {
-			const unsigned char *p = r->buf + r->start;
 			uint64_t lines = 0;
 			for (size_t i = 0; i < r->err.resync; i++)
 				lines += p[i] == '\n';

@@ -25,14 +25,19 @@ static inline struct anon_cell *cell_push(struct anon_row *row)
 	return &row->cell[row->ncell++];
 }
 
+/* A bad row: resynchronise after the next line break (the rest of this physical line goes
+ * with the bad row), or ask for more input when the line break has not arrived yet, so the
+ * tail of a bad row is never taken for a row of its own. */
 static long scan_error(struct anon_scanerr *err, const char *reason, size_t field, uint64_t line,
-		       const unsigned char *buf, const unsigned char *at, const unsigned char *end)
+		       const unsigned char *buf, const unsigned char *at, const unsigned char *end,
+		       bool eof)
 {
+	const unsigned char *nl = memchr(at, '\n', (size_t)(end - at));
+	if (!nl && !eof)
+		return 0;
 	err->reason = reason;
 	err->field = field;
 	err->line = line;
-	/* Resynchronise after the next line break: the rest of this physical line is lost. */
-	const unsigned char *nl = memchr(at, '\n', (size_t)(end - at));
 	err->resync = nl ? (size_t)(nl + 1 - buf) : (size_t)(end - buf);
 	return -1;
 }
@@ -61,7 +66,7 @@ static long scan_csv(const struct anon_dialect *d, const unsigned char *buf, siz
 					if (!eof)
 						return 0;
 					return scan_error(err, "unterminated quoted field", field,
-							  field_line, buf, end, end);
+							  field_line, buf, end, end, eof);
 				}
 				for (const unsigned char *n = s; (n = memchr(n, '\n', (size_t)(e - n))); n++)
 					nl++;
@@ -77,12 +82,12 @@ static long scan_csv(const struct anon_dialect *d, const unsigned char *buf, siz
 			}
 			if (p < end && *p != delim && *p != '\n' && *p != '\r')
 				return scan_error(err, "text after closing quote", field, line + nl,
-						  buf, p, end);
+						  buf, p, end, eof);
 		} else {
 			const unsigned char *e = anon_find4(p, end, delim, '\n', '\r', q);
 			if (e < end && *e == q)
 				return scan_error(err, "quote inside unquoted field", field, line + nl,
-						  buf, e, end);
+						  buf, e, end, eof);
 			p = e;
 			if (p == c->p)
 				c->flags = ANON_CELL_NULL;
@@ -103,7 +108,7 @@ static long scan_csv(const struct anon_dialect *d, const unsigned char *buf, siz
 				return 0;
 			if (p + 1 == end || p[1] != '\n')
 				return scan_error(err, "carriage return outside quotes", field,
-						  line + nl, buf, p, end);
+						  line + nl, buf, p, end, eof);
 			row->eol = 2;
 			p += 2;
 		} else {
@@ -148,11 +153,21 @@ static long scan_lines(const struct anon_dialect *d, const unsigned char *buf, s
 	}
 	row->raw = buf;
 	bool any_escape = memchr(buf, '\\', (size_t)(stop - buf)) != NULL;
+	/* COPY text: a backslash escapes the byte after it, the delimiter included (PostgreSQL
+	 * writes a '|' inside a value as '\|' under DELIMITER '|'). TSV has no such escape. */
+	bool escapes_delim = any_escape && d->fmt != ANON_FMT_TSV;
 	const unsigned char *p = buf;
 	for (;;) {
-		const unsigned char *e = memchr(p, d->delim, (size_t)(stop - p));
-		if (!e)
-			e = stop;
+		const unsigned char *e;
+		if (escapes_delim) {
+			e = p;
+			while (e < stop && *e != d->delim)
+				e += *e == '\\' && e + 1 < stop ? 2 : 1;
+		} else {
+			e = memchr(p, d->delim, (size_t)(stop - p));
+			if (!e)
+				e = stop;
+		}
 		struct anon_cell *c = cell_push(row);
 		c->p = p;
 		c->len = (size_t)(e - p);

@@ -1,5 +1,7 @@
 /* writer.c: the one buffered output path.  Every write is checked; a closed pipe downstream
- * ends the tool quietly by SIGPIPE (as git's write-or-die does), anything else is exit 74. */
+ * ends the tool quietly by SIGPIPE (as git's write-or-die does) once the run has written its
+ * audit record; anything else is exit 74.  Only committed bytes come here: rows are built
+ * under a row transaction (anon_tx_begin/anon_tx_abort) in their chunk's buffer first. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@ static void write_all(struct anon_writer *w, const unsigned char *p, size_t n)
 			int e = errno;
 			w->failed = true; /* anon_die must not try this writer again */
 			if (e == EPIPE) {
+				if (w->on_epipe)
+					w->on_epipe(w->epipe_arg);
 				signal(SIGPIPE, SIG_DFL);
 				raise(SIGPIPE);
 				_exit(EX_IOERR); /* SIGPIPE blocked: still end quietly */
@@ -48,6 +52,9 @@ void anon_writer_flush(struct anon_writer *w)
 
 void anon_writer_put(struct anon_writer *w, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
+	w->last = ((const unsigned char *)p)[n - 1];
 	if (w->buf.len + n > w->flush_at) {
 		anon_writer_flush(w);
 		if (n >= w->flush_at) {
@@ -57,12 +64,6 @@ void anon_writer_put(struct anon_writer *w, const void *p, size_t n)
 	}
 	memcpy(w->buf.p + w->buf.len, p, n);
 	w->buf.len += n;
-}
-
-void anon_writer_row_done(struct anon_writer *w)
-{
-	if (w->buf.len >= w->flush_at)
-		anon_writer_flush(w);
 }
 
 void anon_writer_close(struct anon_writer *w)
