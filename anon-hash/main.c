@@ -30,7 +30,15 @@ static const struct algo algos[] = {
 struct hash {
 	const struct algo *algo;
 	long length;        /* --length, 0: whole encoding */
-	EVP_MAC_CTX *mac;   /* keyed once; re-initialised per value without re-keying */
+	EVP_MAC_CTX *mac;   /* keyed once in start(), never used on a value: the template each
+			     * worker copies (a context is re-initialised per value, so no two
+			     * threads may share one) */
+};
+
+/* A worker's state: its own copy of the keyed context, re-initialised per value without
+ * re-keying. */
+struct hash_worker {
+	EVP_MAC_CTX *mac;
 };
 
 enum { OPT_ALGO = 256, OPT_LENGTH };
@@ -41,9 +49,9 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int option(struct anon_ctx *ctx, int opt, const char *arg)
+static int option(struct anon_run *run, int opt, const char *arg)
 {
-	struct hash *h = anon_tool_state(ctx);
+	struct hash *h = anon_tool_state(run);
 	int64_t n;
 	switch (opt) {
 	case OPT_ALGO:
@@ -52,11 +60,11 @@ static int option(struct anon_ctx *ctx, int opt, const char *arg)
 				h->algo = &algos[i];
 				return 0;
 			}
-		anon_warn("--algo takes hmac-sha256, hmac-sha512 or blake2b");
+		anon_error("--algo takes hmac-sha256, hmac-sha512 or blake2b");
 		return EX_USAGE;
 	case OPT_LENGTH:
 		if (!anon_parse_int64(arg, &n) || n < 1 || n > 1024) {
-			anon_warn("--length takes a number of characters from 1 to 1024");
+			anon_error("--length takes a number of characters from 1 to 1024");
 			return EX_USAGE;
 		}
 		h->length = (long)n;
@@ -65,7 +73,7 @@ static int option(struct anon_ctx *ctx, int opt, const char *arg)
 	return EX_USAGE;
 }
 
-static int rule(struct anon_ctx *ctx, struct anon_column *col)
+static int rule(struct anon_run *run, struct anon_column *col)
 {
 	const char *r = col->rule ? col->rule : "hex";
 	for (int i = 0; encodings[i]; i++)
@@ -74,16 +82,16 @@ static int rule(struct anon_ctx *ctx, struct anon_column *col)
 			col->params = json_pack("{ss}", "encoding", r);
 			return 0;
 		}
-	anon_warn("column '%s': unknown rule '%s' (hex, base64url, base32, int64, digits, uuid, "
-		  "email)", col->spec, r);
+	anon_error("column '%s': unknown rule '%s' (hex, base64url, base32, int64, digits, uuid, "
+		   "email)", col->spec, r);
 	return EX_USAGE;
 }
 
-static int start(struct anon_ctx *ctx)
+static int start(struct anon_run *run)
 {
-	struct hash *h = anon_tool_state(ctx);
+	struct hash *h = anon_tool_state(run);
 	size_t ncols;
-	anon_ctx_columns(ctx, &ncols);
+	anon_run_columns(run, &ncols);
 	if (ncols == 0)
 		return 0; /* nothing selected: a passthrough needs no key */
 	unsigned char key[32];
@@ -103,11 +111,32 @@ static int start(struct anon_ctx *ctx)
 	return 0;
 }
 
-static void mac(struct hash *h, const void *p, size_t n, unsigned char *out)
+static void *worker_init(struct anon_run *run)
+{
+	const struct hash *h = anon_tool_state(run);
+	struct hash_worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		anon_die(EX_SOFTWARE, "out of memory");
+	/* No template when nothing is selected: apply() is never called then. */
+	if (h->mac && !(w->mac = EVP_MAC_CTX_dup(h->mac)))
+		anon_die(EX_SOFTWARE, "%s: cannot copy the MAC context", h->algo->name);
+	return w;
+}
+
+static void worker_free(struct anon_run *run, void *worker)
+{
+	struct hash_worker *w = worker;
+	EVP_MAC_CTX_free(w->mac);
+	free(w);
+}
+
+/* The MAC of p[0..n) with the worker's own context. */
+static void mac(const struct hash *h, EVP_MAC_CTX *ctx, const void *p, size_t n,
+		unsigned char *out)
 {
 	size_t outl;
-	if (!EVP_MAC_init(h->mac, NULL, 0, NULL) || !EVP_MAC_update(h->mac, p, n) ||
-	    !EVP_MAC_final(h->mac, out, &outl, h->algo->outlen))
+	if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, p, n) ||
+	    !EVP_MAC_final(ctx, out, &outl, h->algo->outlen))
 		anon_die(EX_SOFTWARE, "%s failed", h->algo->name);
 }
 
@@ -169,8 +198,9 @@ static void put_base32(struct anon_buf *o, const unsigned char *d, size_t n, siz
 /* Same count of digits as the input, other characters kept in place. Digits come from the
  * MAC by rejection sampling (bytes 250..255 are dropped) so each is uniform; when the MAC
  * runs out, it is extended by hashing it again with a counter. */
-static enum anon_status put_digits(struct hash *h, const struct anon_field *in,
-				   unsigned char *d, struct anon_buf *o, const char **err)
+static enum anon_status put_digits(const struct hash *h, EVP_MAC_CTX *ctx,
+				   const struct anon_field *in, unsigned char *d,
+				   struct anon_buf *o, const char **err)
 {
 	size_t pos = h->algo->outlen, ndigits = 0;
 	unsigned char ctr = 0;
@@ -186,7 +216,7 @@ static enum anon_status put_digits(struct hash *h, const struct anon_field *in,
 				unsigned char next[64 + 1];
 				memcpy(next, d, h->algo->outlen);
 				next[h->algo->outlen] = ++ctr;
-				mac(h, next, h->algo->outlen + 1, d);
+				mac(h, ctx, next, h->algo->outlen + 1, d);
 				pos = 0;
 			}
 			unsigned char b = d[pos++];
@@ -208,14 +238,15 @@ static enum anon_status put_digits(struct hash *h, const struct anon_field *in,
 	return ANON_OK;
 }
 
-static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column *col,
+static enum anon_status apply(const struct anon_rowinfo *row, const struct anon_column *col,
 			      const struct anon_field *in, struct anon_field *out,
 			      struct anon_buf *o, const char **err)
 {
-	struct hash *h = anon_tool_state(row->ctx);
+	const struct hash *h = anon_tool_state(row->run);
+	EVP_MAC_CTX *ctx = ((struct hash_worker *)row->worker)->mac;
 	unsigned char d[64];
 	size_t n = h->algo->outlen;
-	mac(h, in->p, in->len, d);
+	mac(h, ctx, in->p, in->len, d);
 	switch ((enum encoding)(intptr_t)col->state) {
 	case ENC_HEX:
 		put_hex(o, d, cap(h, 2 * n));
@@ -236,7 +267,7 @@ static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column
 		break;
 	}
 	case ENC_DIGITS:
-		if (put_digits(h, in, d, o, err) != ANON_OK)
+		if (put_digits(h, ctx, in, d, o, err) != ANON_OK)
 			return ANON_ERR;
 		break;
 	case ENC_UUID: {
@@ -271,11 +302,12 @@ static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column
 	return ANON_OK;
 }
 
-static void audit(struct anon_ctx *ctx, json_t *rec)
+static int finish(struct anon_run *run, json_t *rec)
 {
-	struct hash *h = anon_tool_state(ctx);
+	const struct hash *h = anon_tool_state(run);
 	json_object_set_new(rec, "algorithm", json_string(h->algo->name));
 	json_object_set_new(rec, "length", h->length ? json_integer(h->length) : json_null());
+	return 0;
 }
 
 static const struct anon_tool tool = {
@@ -286,14 +318,16 @@ static const struct anon_tool tool = {
 	.option = option,
 	.rule = rule,
 	.start = start,
+	.worker_init = worker_init,
+	.worker_free = worker_free,
 	.apply = apply,
-	.audit = audit,
+	.finish = finish,
 };
 
 int main(int argc, char **argv)
 {
 	struct hash h = { .algo = &algos[0] };
 	int rc = anon_main(&tool, &h, argc, argv);
-	EVP_MAC_CTX_free(h.mac);
+	EVP_MAC_CTX_free(h.mac); /* the template: each worker freed its own copy */
 	return rc;
 }

@@ -179,6 +179,16 @@ int anon_fake_key(struct fake_ctx *fc, const unsigned char *key, size_t len)
 	return 0;
 }
 
+EVP_MAC_CTX *anon_fake_hmac_dup(const struct fake_ctx *fc)
+{
+	if (!fc->keyed)
+		return NULL;
+	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(fc->hmac);
+	if (!c)
+		anon_die(EX_SOFTWARE, "OpenSSL: cannot copy the HMAC context");
+	return c;
+}
+
 static uint64_t be64(const unsigned char *p)
 {
 	uint64_t v = 0;
@@ -205,15 +215,16 @@ static void add_local(struct anon_buf *out, const char *s)
 	}
 }
 
-void anon_fake_make(struct fake_ctx *fc, enum fake_kind kind, const unsigned char *p, size_t n,
-		    struct anon_buf *out)
+void anon_fake_make(const struct fake_ctx *fc, EVP_MAC_CTX *hmac, enum fake_kind kind,
+		    const unsigned char *p, size_t n, struct anon_buf *out)
 {
 	unsigned char mac[32];
 	size_t maclen = 0;
-	/* A NULL key re-initialises the context with the key it already holds. */
-	if (!fc->keyed || !EVP_MAC_init(fc->hmac, NULL, 0, NULL) ||
-	    !EVP_MAC_update(fc->hmac, p, n) ||
-	    !EVP_MAC_final(fc->hmac, mac, &maclen, sizeof(mac)) || maclen != sizeof(mac))
+	/* A NULL key re-initialises the context with the key it already holds (a copy holds
+	 * the key of the context it was copied from). */
+	if (!fc->keyed || !hmac || !EVP_MAC_init(hmac, NULL, 0, NULL) ||
+	    !EVP_MAC_update(hmac, p, n) ||
+	    !EVP_MAC_final(hmac, mac, &maclen, sizeof(mac)) || maclen != sizeof(mac))
 		anon_die(EX_SOFTWARE, "OpenSSL: HMAC failed");
 	/* Each part of a fake draws from its own eight bytes, so the first name of a full
 	 * name is the first_name fake of the same value. */

@@ -23,27 +23,46 @@ static const struct option longopts[] = {
 struct where {
 	char *spec;
 	struct anon_ref *ref;
-	pcre2_code *re;
-	pcre2_match_data *md;
+	pcre2_code *re;             /* its match data is the workers' (struct mask_worker) */
 };
 
+/* The tool state: read-only from start() on, but for the figures worker_free() adds up. */
 struct mask_state {
 	struct mask_opts opts;
 	struct fake_ctx fake;
 	struct where *where;
 	size_t nwhere;
+	uint64_t *mismatched;    /* per -c, by ordinal: values that did not fit the rule */
 	uint64_t outside_where;  /* fields left alone because their row failed --where */
 };
 
-static int mask_option(struct anon_ctx *ctx, int opt, const char *arg)
+/* A worker's state: what masking a value changes, so that workers share nothing else. */
+struct mask_worker {
+	struct mask_work *cols;      /* per -c, by ordinal */
+	size_t ncols;
+	pcre2_match_data **where_md; /* per --where */
+	EVP_MAC_CTX *hmac;           /* the fakes' HMAC, the worker's copy; NULL without fakes */
+	uint64_t outside_where;
+};
+
+/* calloc that never returns NULL, even for n == 0. */
+static void *xcalloc(size_t n, size_t size)
 {
-	struct mask_state *st = anon_tool_state(ctx);
+	void *p = calloc(n ? n : 1, size);
+	if (!p)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return p;
+}
+
+static int mask_option(struct anon_run *run, int opt, const char *arg)
+{
+	struct mask_state *st = anon_tool_state(run);
 	switch (opt) {
 	case OPT_MASK_CHAR: {
 		uint32_t cp;
 		size_t n = strlen(arg);
 		if (n == 0 || anon_utf8_decode((const unsigned char *)arg, n, &cp) != n || cp == 0) {
-			anon_warn("--mask-char takes one character");
+			anon_error("--mask-char takes one character");
 			return EX_USAGE;
 		}
 		memcpy(st->opts.mask_char, arg, n);
@@ -53,7 +72,7 @@ static int mask_option(struct anon_ctx *ctx, int opt, const char *arg)
 	case OPT_FIXED_LENGTH: {
 		uint64_t n;
 		if (!anon_parse_uint64(arg, &n) || n > 4096) {
-			anon_warn("--fixed-length takes a number of characters, 0 to 4096");
+			anon_error("--fixed-length takes a number of characters, 0 to 4096");
 			return EX_USAGE;
 		}
 		st->opts.fixed_length = (long)n;
@@ -67,14 +86,14 @@ static int mask_option(struct anon_ctx *ctx, int opt, const char *arg)
 		else if (strcmp(arg, "null") == 0)
 			st->opts.on_mismatch = MISMATCH_NULL;
 		else {
-			anon_warn("--on-mismatch takes keep, mask or null");
+			anon_error("--on-mismatch takes keep, mask or null");
 			return EX_USAGE;
 		}
 		return 0;
 	case OPT_WHERE: {
 		const char *tilde = strchr(arg, '~');
 		if (!tilde || tilde == arg || tilde[1] == '\0') {
-			anon_warn("--where takes COLUMN~PATTERN");
+			anon_error("--where takes COLUMN~PATTERN");
 			return EX_USAGE;
 		}
 		struct where *w = realloc(st->where, (st->nwhere + 1) * sizeof(*w));
@@ -89,12 +108,10 @@ static int mask_option(struct anon_ctx *ctx, int opt, const char *arg)
 		/* The column tested may hold anything: invalid UTF-8 simply does not match. */
 		if (!(w->re = anon_mask_compile(tilde + 1, PCRE2_MATCH_INVALID_UTF, NULL,
 						err, sizeof(err)))) {
-			anon_warn("--where %s: %s", w->spec, err);
+			anon_error("--where %s: %s", w->spec, err);
 			free(w->spec);
 			return EX_USAGE;
 		}
-		if (!(w->md = pcre2_match_data_create(1, NULL)))
-			anon_die(EX_SOFTWARE, "out of memory");
 		st->nwhere++;
 		return 0;
 	}
@@ -109,15 +126,15 @@ static const char *const kind_names[] = {
 	[MASK_CARD] = "card", [MASK_REGEX] = "regex", [MASK_KEEP] = "keep", [MASK_FAKE] = "fake",
 };
 
-static int mask_rule(struct anon_ctx *ctx, struct anon_column *col)
+static int mask_rule(struct anon_run *run, struct anon_column *col)
 {
-	struct mask_state *st = anon_tool_state(ctx);
+	struct mask_state *st = anon_tool_state(run);
 	struct mask_rule *r = calloc(1, sizeof(*r));
 	if (!r)
 		anon_die(EX_SOFTWARE, "out of memory");
 	char err[300];
 	if (anon_mask_rule_parse(r, col->rule, col->spec, err, sizeof(err)) < 0) {
-		anon_warn("-c %s: %s", col->spec, err);
+		anon_error("-c %s: %s", col->spec, err);
 		free(r);
 		return EX_USAGE;
 	}
@@ -161,10 +178,10 @@ static const char *hex(const unsigned char *p, size_t n, char *out)
 
 /* Load the dictionaries the fake: rules need and key their HMAC: only then is a key
  * required, so a run without fakes works without one. */
-static int start_fakes(struct anon_ctx *ctx, struct mask_state *st)
+static int start_fakes(struct anon_run *run, struct mask_state *st)
 {
 	size_t ncols;
-	struct anon_column *cols = anon_ctx_columns(ctx, &ncols);
+	struct anon_column *cols = anon_run_columns(run, &ncols);
 	unsigned need = 0;
 	for (size_t i = 0; i < ncols; i++) {
 		struct mask_rule *r = cols[i].state;
@@ -175,14 +192,14 @@ static int start_fakes(struct anon_ctx *ctx, struct mask_state *st)
 		return 0;
 	const char *dir = anon_fake_datadir();
 	if (!dir) {
-		anon_warn("fake: no dictionaries in $ANON_DATADIR/fake, ../data/fake beside the "
-			  "program, or %s/fake", ANON_DATADIR);
+		anon_error("fake: no dictionaries in $ANON_DATADIR/fake, ../data/fake beside the "
+			   "program, or %s/fake", ANON_DATADIR);
 		return EX_CONFIG;
 	}
 	for (int d = 0; d < FAKE_NDICTS; d++) {
 		char err[PATH_MAX + 64];
 		if ((need & 1u << d) && anon_fake_dict_load(&st->fake, d, dir, err, sizeof(err)) < 0) {
-			anon_warn("fake: %s", err);
+			anon_error("fake: %s", err);
 			return EX_CONFIG;
 		}
 	}
@@ -206,44 +223,97 @@ static int start_fakes(struct anon_ctx *ctx, struct mask_state *st)
 	int rc = anon_fake_key(&st->fake, key, sizeof(key));
 	OPENSSL_cleanse(key, sizeof(key));
 	if (rc < 0) {
-		anon_warn("fake: OpenSSL HMAC-SHA256 unavailable");
+		anon_error("fake: OpenSSL HMAC-SHA256 unavailable");
 		return EX_SOFTWARE;
 	}
 	return 0;
 }
 
-static int mask_start(struct anon_ctx *ctx)
+/* References are made once every option is parsed rather than while parsing them, so that
+ * --where may come before -f pgdump. */
+static int mask_check(struct anon_run *run)
 {
-	struct mask_state *st = anon_tool_state(ctx);
-	/* References are made here rather than while parsing options, so that --where may
-	 * come before -f pgdump. */
+	struct mask_state *st = anon_tool_state(run);
 	for (size_t i = 0; i < st->nwhere; i++)
-		st->where[i].ref = anon_ref_add(ctx, st->where[i].spec);
-	return start_fakes(ctx, st);
+		st->where[i].ref = anon_ref_add(run, st->where[i].spec);
+	return 0;
+}
+
+static int mask_start(struct anon_run *run)
+{
+	struct mask_state *st = anon_tool_state(run);
+	size_t ncols;
+	anon_run_columns(run, &ncols);
+	st->mismatched = xcalloc(ncols, sizeof(*st->mismatched));
+	return start_fakes(run, st);
+}
+
+/* Each worker matches into match data of its own and hashes fakes with its own copy of the
+ * keyed HMAC: the compiled patterns, the rules and the dictionaries are shared. */
+static void *mask_worker_init(struct anon_run *run)
+{
+	const struct mask_state *st = anon_tool_state(run);
+	size_t ncols;
+	struct anon_column *cols = anon_run_columns(run, &ncols);
+	struct mask_worker *w = xcalloc(1, sizeof(*w));
+	w->hmac = anon_fake_hmac_dup(&st->fake);
+	w->ncols = ncols;
+	w->cols = xcalloc(ncols, sizeof(*w->cols));
+	for (size_t i = 0; i < ncols; i++) {
+		struct mask_work *cw = &w->cols[cols[i].ordinal];
+		anon_mask_work_init(cw, cols[i].state);
+		cw->hmac = w->hmac;
+	}
+	w->where_md = xcalloc(st->nwhere, sizeof(*w->where_md));
+	for (size_t i = 0; i < st->nwhere; i++)
+		if (!(w->where_md[i] = pcre2_match_data_create_from_pattern(st->where[i].re, NULL)))
+			anon_die(EX_SOFTWARE, "out of memory");
+	return w;
+}
+
+/* Add the worker's figures to the run's, then release it. */
+static void mask_worker_free(struct anon_run *run, void *worker)
+{
+	struct mask_state *st = anon_tool_state(run);
+	struct mask_worker *w = worker;
+	st->outside_where += w->outside_where;
+	for (size_t i = 0; i < w->ncols; i++) {
+		st->mismatched[i] += w->cols[i].mismatched;
+		anon_mask_work_free(&w->cols[i]);
+	}
+	for (size_t i = 0; i < st->nwhere; i++)
+		pcre2_match_data_free(w->where_md[i]);
+	EVP_MAC_CTX_free(w->hmac);
+	free(w->where_md);
+	free(w->cols);
+	free(w);
 }
 
 /* Whether the row passes every --where.  A NULL never matches; a table without the column
  * (pgdump) is not held back, so a rule never leaks for want of a column. */
-static bool where_match(struct mask_state *st, const struct anon_rowinfo *row)
+static bool where_match(const struct mask_state *st, struct mask_worker *w,
+			const struct anon_rowinfo *row)
 {
 	for (size_t i = 0; i < st->nwhere; i++) {
-		struct where *w = &st->where[i];
+		const struct where *wh = &st->where[i];
 		struct anon_field f;
-		if (!anon_row_get(row, w->ref, &f))
+		if (!anon_row_get(row, wh->ref, &f))
 			continue;
-		if (f.null || pcre2_match(w->re, f.p, f.len, 0, 0, w->md, NULL) < 0)
+		if (f.null || pcre2_match(wh->re, f.p, f.len, 0, 0, w->where_md[i], NULL) < 0)
 			return false;
 	}
 	return true;
 }
 
-static enum anon_status mask_apply(const struct anon_rowinfo *row, struct anon_column *col,
-				   const struct anon_field *in, struct anon_field *out,
-				   struct anon_buf *scratch, const char **errmsg)
+static enum anon_status mask_apply(const struct anon_rowinfo *row,
+				   const struct anon_column *col, const struct anon_field *in,
+				   struct anon_field *out, struct anon_buf *scratch,
+				   const char **errmsg)
 {
-	struct mask_state *st = anon_tool_state(row->ctx);
-	if (st->nwhere && !where_match(st, row)) {
-		st->outside_where++;
+	const struct mask_state *st = anon_tool_state(row->run);
+	struct mask_worker *w = row->worker;
+	if (st->nwhere && !where_match(st, w, row)) {
+		w->outside_where++;
 		return ANON_KEEP;
 	}
 	const struct mask_rule *r = col->state;
@@ -253,12 +323,12 @@ static enum anon_status mask_apply(const struct anon_rowinfo *row, struct anon_c
 			  "(dump with pg_dump -E UTF8)";
 		return ANON_ERR;
 	}
-	return anon_mask_apply(col->state, &st->opts, in, out, scratch, errmsg);
+	return anon_mask_apply(r, &w->cols[col->ordinal], &st->opts, in, out, scratch, errmsg);
 }
 
-static void mask_audit(struct anon_ctx *ctx, json_t *record)
+static int mask_finish(struct anon_run *run, json_t *record)
 {
-	struct mask_state *st = anon_tool_state(ctx);
+	const struct mask_state *st = anon_tool_state(run);
 	static const char *const mismatch[] = { "mask", "keep", "null" };
 	json_t *m = json_object();
 	json_object_set_new(m, "mask_char", json_stringn((const char *)st->opts.mask_char,
@@ -270,14 +340,16 @@ static void mask_audit(struct anon_ctx *ctx, json_t *record)
 	json_object_set_new(m, "outside_where", json_integer((json_int_t)st->outside_where));
 	json_t *mis = json_object();
 	size_t ncols;
-	struct anon_column *cols = anon_ctx_columns(ctx, &ncols);
+	struct anon_column *cols = anon_run_columns(run, &ncols);
 	for (size_t i = 0; i < ncols; i++) {
-		struct mask_rule *r = cols[i].state;
-		if (r)
-			json_object_set_new(mis, cols[i].spec, json_integer((json_int_t)r->mismatched));
+		/* NULL when the run ends before start(): nothing counted yet. */
+		uint64_t n = st->mismatched ? st->mismatched[cols[i].ordinal] : 0;
+		if (cols[i].state)
+			json_object_set_new(mis, cols[i].spec, json_integer((json_int_t)n));
 	}
 	json_object_set_new(m, "mismatched", mis);
 	json_object_set_new(record, "mask", m);
+	return 0;
 }
 
 static const struct anon_tool tool = {
@@ -289,9 +361,12 @@ static const struct anon_tool tool = {
 	.rule_required = false,
 	.option = mask_option,
 	.rule = mask_rule,
+	.check = mask_check,
 	.start = mask_start,
+	.worker_init = mask_worker_init,
+	.worker_free = mask_worker_free,
 	.apply = mask_apply,
-	.audit = mask_audit,
+	.finish = mask_finish,
 };
 
 int main(int argc, char **argv)

@@ -26,9 +26,11 @@ struct fake_dict {
 	unsigned char sha256[32];   /* of the file as installed, for the audit record */
 };
 
+/* Read-only once keyed, so threads share it; each thread hashes with its own copy of the
+ * keyed HMAC (anon_fake_hmac_dup). */
 struct fake_ctx {
 	EVP_MAC *mac;
-	EVP_MAC_CTX *hmac;          /* keyed once; re-initialised per value */
+	EVP_MAC_CTX *hmac;          /* keyed once; the template of the threads' copies */
 	EVP_MD *sha256;             /* for the dictionaries' fingerprints */
 	struct fake_dict dicts[FAKE_NDICTS];
 	bool keyed;
@@ -46,9 +48,13 @@ int anon_fake_dict_load(struct fake_ctx *fc, enum fake_dict_id id, const char *d
 			char *err, size_t errlen);
 /* Key the HMAC (the caller wipes its copy of the key). 0, or -1 on an OpenSSL failure. */
 int anon_fake_key(struct fake_ctx *fc, const unsigned char *key, size_t len);
-/* Append the fake of value p[0..n) to out. */
-void anon_fake_make(struct fake_ctx *fc, enum fake_kind kind, const unsigned char *p, size_t n,
-		    struct anon_buf *out);
+/* A copy of the keyed HMAC for one thread, since hashing a value changes the context it
+ * uses; NULL when fc is not keyed. The caller frees it with EVP_MAC_CTX_free. */
+EVP_MAC_CTX *anon_fake_hmac_dup(const struct fake_ctx *fc);
+/* Append the fake of value p[0..n) to out, hashing with hmac: the calling thread's copy
+ * (anon_fake_hmac_dup) of fc's HMAC. */
+void anon_fake_make(const struct fake_ctx *fc, EVP_MAC_CTX *hmac, enum fake_kind kind,
+		    const unsigned char *p, size_t n, struct anon_buf *out);
 void anon_fake_free(struct fake_ctx *fc);
 
 /* ---- rules (rules.c) ----------------------------------------------------------------------- */
@@ -71,6 +77,8 @@ struct mask_span {
 	size_t start, end;
 };
 
+/* A parsed rule: read-only once parsed, so every thread masks with the same one. What
+ * masking a value changes is in a struct mask_work of the thread's own. */
 struct mask_rule {
 	enum mask_kind kind;
 	char *text;                 /* redact, const, label */
@@ -79,13 +87,19 @@ struct mask_rule {
 	bool tld;                   /* email:tld */
 	bool bin;                   /* card:bin */
 	pcre2_code *re;             /* regex, keep */
-	pcre2_match_data *md;
 	bool jit;                   /* compiled by the JIT: match with pcre2_jit_match */
-	struct mask_span *spans;    /* room for one match's capture groups */
 	uint32_t ncaps;
 	enum fake_kind fake;
-	struct fake_ctx *fake_ctx;  /* set by the caller before apply */
-	uint64_t mismatched;
+	const struct fake_ctx *fake_ctx; /* set by the caller before apply */
+};
+
+/* One thread's working state for one rule. */
+struct mask_work {
+	pcre2_match_data *md;       /* regex, keep: room for one match */
+	struct mask_span *spans;    /* regex, keep: room for one match's capture groups */
+	EVP_MAC_CTX *hmac;          /* fake: the thread's copy of the keyed HMAC (not owned:
+				     * set by the caller before apply) */
+	uint64_t mismatched;        /* values that did not fit the rule */
 };
 
 void anon_mask_opts_init(struct mask_opts *o);
@@ -94,13 +108,18 @@ void anon_mask_opts_init(struct mask_opts *o);
 int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec,
 			 char *err, size_t errlen);
 void anon_mask_rule_free(struct mask_rule *r);
+/* Make w ready for masking with r on one thread (hmac left NULL); exits when out of memory. */
+void anon_mask_work_init(struct mask_work *w, const struct mask_rule *r);
+void anon_mask_work_free(struct mask_work *w);
 /* Compile a PCRE2 pattern (UTF, JIT when available, *jit says whether: may be NULL);
  * NULL with a message in err. */
 pcre2_code *anon_mask_compile(const char *pattern, uint32_t flags, bool *jit, char *err,
 			      size_t errlen);
-/* Mask one non-NULL field; out's bytes live in scratch (or in the rule). */
-enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
-				 const struct anon_field *in, struct anon_field *out,
-				 struct anon_buf *scratch, const char **errmsg);
+/* Mask one non-NULL field with the thread's w for r; out's bytes live in scratch (or in
+ * the rule). */
+enum anon_status anon_mask_apply(const struct mask_rule *r, struct mask_work *w,
+				 const struct mask_opts *o, const struct anon_field *in,
+				 struct anon_field *out, struct anon_buf *scratch,
+				 const char **errmsg);
 
 #endif

@@ -97,11 +97,7 @@ static int parse_pattern(struct mask_rule *r, const char *pattern, char *err, si
 	}
 	if (!(r->re = anon_mask_compile(pattern, 0, &r->jit, err, errlen)))
 		return -1;
-	if (!(r->md = pcre2_match_data_create_from_pattern(r->re, NULL)))
-		anon_die(EX_SOFTWARE, "out of memory");
 	pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &r->ncaps);
-	if (r->ncaps && !(r->spans = calloc(r->ncaps, sizeof(*r->spans))))
-		anon_die(EX_SOFTWARE, "out of memory");
 	return 0;
 }
 
@@ -239,10 +235,28 @@ bad_partial:
 void anon_mask_rule_free(struct mask_rule *r)
 {
 	free(r->text);
-	free(r->spans);
-	pcre2_match_data_free(r->md);
 	pcre2_code_free(r->re);
 	memset(r, 0, sizeof(*r));
+}
+
+/* A compiled pattern may be shared by threads, its match data may not: each thread matches
+ * into its own, and sorts the groups in its own spans. */
+void anon_mask_work_init(struct mask_work *w, const struct mask_rule *r)
+{
+	memset(w, 0, sizeof(*w));
+	if (!r->re)
+		return;
+	if (!(w->md = pcre2_match_data_create_from_pattern(r->re, NULL)))
+		anon_die(EX_SOFTWARE, "out of memory");
+	if (r->ncaps && !(w->spans = calloc(r->ncaps, sizeof(*w->spans))))
+		anon_die(EX_SOFTWARE, "out of memory");
+}
+
+void anon_mask_work_free(struct mask_work *w)
+{
+	free(w->spans);
+	pcre2_match_data_free(w->md);
+	memset(w, 0, sizeof(*w));
 }
 
 /* ---- the rules ---------------------------------------------------------------------------
@@ -430,16 +444,17 @@ static int span_cmp(const void *a, const void *b)
 
 /* regex: mask what matches (or its groups); keep: keep it and mask the rest.  `pos` is
  * where the next unwritten byte is; spans that reach behind it (lookbehind, \K) are cut. */
-static enum anon_status rule_pattern(struct mask_rule *r, struct masker *m,
-				     const unsigned char *p, size_t n, const char **errmsg)
+static enum anon_status rule_pattern(const struct mask_rule *r, struct mask_work *w,
+				     struct masker *m, const unsigned char *p, size_t n,
+				     const char **errmsg)
 {
 	bool keep = r->kind == MASK_KEEP;
 	size_t pos = 0, from = 0;
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->md);
 	while (from <= n) {
 		/* The value is known to be valid UTF-8: the JIT entry skips every check. */
-		int rc = r->jit ? pcre2_jit_match(r->re, p, n, from, 0, r->md, NULL)
-				: pcre2_match(r->re, p, n, from, PCRE2_NO_UTF_CHECK, r->md, NULL);
+		int rc = r->jit ? pcre2_jit_match(r->re, p, n, from, 0, w->md, NULL)
+				: pcre2_match(r->re, p, n, from, PCRE2_NO_UTF_CHECK, w->md, NULL);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			break;
 		if (rc < 0) {
@@ -455,13 +470,13 @@ static enum anon_status rule_pattern(struct mask_rule *r, struct masker *m,
 			for (uint32_t g = 1; g <= r->ncaps && (int)g < rc; g++) {
 				if (ov[2 * g] == PCRE2_UNSET || ov[2 * g] >= ov[2 * g + 1])
 					continue;
-				r->spans[ns].start = ov[2 * g];
-				r->spans[ns].end = ov[2 * g + 1];
+				w->spans[ns].start = ov[2 * g];
+				w->spans[ns].end = ov[2 * g + 1];
 				ns++;
 			}
 			if (ns > 1)
-				qsort(r->spans, ns, sizeof(*r->spans), span_cmp);
-			spans = r->spans;
+				qsort(w->spans, ns, sizeof(*w->spans), span_cmp);
+			spans = w->spans;
 		} else {
 			ns = ms < me;
 		}
@@ -502,9 +517,10 @@ static void set_out(struct anon_field *out, struct anon_buf *b, size_t start)
 	out->p = out->len ? b->p + start : (const unsigned char *)"";
 }
 
-enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
-				 const struct anon_field *in, struct anon_field *out,
-				 struct anon_buf *scratch, const char **errmsg)
+enum anon_status anon_mask_apply(const struct mask_rule *r, struct mask_work *w,
+				 const struct mask_opts *o, const struct anon_field *in,
+				 struct anon_field *out, struct anon_buf *scratch,
+				 const char **errmsg)
 {
 	const unsigned char *p = in->p;
 	size_t n = in->len;
@@ -523,7 +539,7 @@ enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
 		return ANON_OK;
 	case MASK_FAKE: {
 		size_t start = scratch->len;
-		anon_fake_make(r->fake_ctx, r->fake, p, n, scratch);
+		anon_fake_make(r->fake_ctx, w->hmac, r->fake, p, n, scratch);
 		set_out(out, scratch, start);
 		return ANON_OK;
 	}
@@ -556,7 +572,7 @@ enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
 		break;
 	case MASK_REGEX:
 	case MASK_KEEP: {
-		enum anon_status st = rule_pattern(r, &m, p, n, errmsg);
+		enum anon_status st = rule_pattern(r, w, &m, p, n, errmsg);
 		if (st != ANON_OK) {
 			scratch->len = start;
 			return st;
@@ -568,7 +584,7 @@ enum anon_status anon_mask_apply(struct mask_rule *r, const struct mask_opts *o,
 		return ANON_ERR;
 	}
 	if (!fits) {
-		r->mismatched++;
+		w->mismatched++;
 		scratch->len = start;
 		switch (o->on_mismatch) {
 		case MISMATCH_KEEP:

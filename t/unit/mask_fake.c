@@ -7,17 +7,23 @@
 #include "tap.h"
 
 static struct fake_ctx fc;
+static EVP_MAC_CTX *hmac; /* a copy of fc's keyed HMAC, as each worker has */
 
-static const char *fake(enum fake_kind kind, const char *value)
+static const char *fake_with(EVP_MAC_CTX *h, enum fake_kind kind, const char *value)
 {
 	static char res[4][256];
 	static int slot;
 	struct anon_buf b = { 0 };
-	anon_fake_make(&fc, kind, (const unsigned char *)value, strlen(value), &b);
+	anon_fake_make(&fc, h, kind, (const unsigned char *)value, strlen(value), &b);
 	char *r = res[slot++ & 3];
 	snprintf(r, sizeof(res[0]), "%.*s", (int)b.len, (const char *)b.p);
 	anon_buf_free(&b);
 	return r;
+}
+
+static const char *fake(enum fake_kind kind, const char *value)
+{
+	return fake_with(hmac, kind, value);
 }
 
 static bool in_dict(enum fake_dict_id id, const char *s)
@@ -51,15 +57,23 @@ int main(void)
 	   memcmp(fc.dicts[DICT_CITY].sha256, fc.dicts[DICT_STREET].sha256, 32) != 0,
 	   "each dictionary has its own SHA-256");
 
+	ok(anon_fake_hmac_dup(&fc) == NULL, "no copy of an HMAC not yet keyed");
 	unsigned char key[32];
 	for (int i = 0; i < 32; i++)
 		key[i] = (unsigned char)i;
-	ok(anon_fake_key(&fc, key, sizeof(key)) == 0, "HMAC keyed");
+	ok(anon_fake_key(&fc, key, sizeof(key)) == 0 && (hmac = anon_fake_hmac_dup(&fc)),
+	   "HMAC keyed and copied");
 
 	char a[256];
 	snprintf(a, sizeof(a), "%s", fake(FAKE_FIRST_NAME, "Zoë Dupont"));
 	ok(strcmp(a, fake(FAKE_FIRST_NAME, "Zoë Dupont")) == 0, "same value, same fake (%s)", a);
 	ok(in_dict(DICT_FIRST_NAME, a), "first_name comes from its dictionary");
+	/* Another worker's copy of the same keyed HMAC gives the same fakes. */
+	EVP_MAC_CTX *other_hmac = anon_fake_hmac_dup(&fc);
+	ok(other_hmac && strcmp(a, fake_with(other_hmac, FAKE_FIRST_NAME, "Zoë Dupont")) == 0 &&
+	   strcmp(fake(FAKE_STREET, "x"), fake_with(other_hmac, FAKE_STREET, "x")) == 0,
+	   "two copies of the keyed HMAC, the same fakes");
+	EVP_MAC_CTX_free(other_hmac);
 
 	/* Every fake stays within its dictionary, and many values spread over it. */
 	bool within = true;
@@ -106,17 +120,21 @@ int main(void)
 	char b2[256];
 	snprintf(b2, sizeof(b2), "%s", fake(FAKE_FULL_NAME, "value-2"));
 	struct fake_ctx keep = fc;
+	EVP_MAC_CTX *keep_hmac = hmac;
 	fc.mac = NULL;
 	fc.hmac = NULL;
 	key[0] ^= 1;
-	ok(anon_fake_key(&fc, key, sizeof(key)) == 0, "second key");
+	ok(anon_fake_key(&fc, key, sizeof(key)) == 0 && (hmac = anon_fake_hmac_dup(&fc)),
+	   "second key");
 	bool differs = strcmp(a, fake(FAKE_FULL_NAME, "value-1")) != 0 ||
 		       strcmp(b2, fake(FAKE_FULL_NAME, "value-2")) != 0;
 	ok(differs, "a different key gives different fakes");
+	EVP_MAC_CTX_free(hmac);
 	EVP_MAC_CTX_free(fc.hmac);
 	EVP_MAC_free(fc.mac);
 	fc.hmac = keep.hmac;
 	fc.mac = keep.mac;
+	hmac = keep_hmac;
 
 	ok(anon_fake_dict_load(&fc, DICT_CITY, "/nonexistent", err, sizeof(err)) == 0,
 	   "a loaded dictionary is not read again");
@@ -124,6 +142,7 @@ int main(void)
 	ok(anon_fake_dict_load(&other, DICT_CITY, "/nonexistent", err, sizeof(err)) < 0 &&
 	   strstr(err, "/nonexistent/fake/city.txt"), "a missing dictionary is named: %s", err);
 	anon_fake_free(&other);
+	EVP_MAC_CTX_free(hmac);
 	anon_fake_free(&fc);
 	return tap_done();
 }

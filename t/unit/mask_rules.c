@@ -20,8 +20,10 @@ static const char *run(const char *rule, const char *in)
 	}
 	struct anon_field f = { (const unsigned char *)in, strlen(in), false }, out = { 0 };
 	const char *msg = NULL;
+	struct mask_work w;
+	anon_mask_work_init(&w, &r);
 	scratch.len = 0;
-	enum anon_status st = anon_mask_apply(&r, &opts, &f, &out, &scratch, &msg);
+	enum anon_status st = anon_mask_apply(&r, &w, &opts, &f, &out, &scratch, &msg);
 	if (st == ANON_ERR)
 		snprintf(res, sizeof(res), "ERR:%s", msg);
 	else if (st == ANON_KEEP)
@@ -30,6 +32,7 @@ static const char *run(const char *rule, const char *in)
 		snprintf(res, sizeof(res), "NULL");
 	else
 		snprintf(res, sizeof(res), "%.*s", (int)out.len, (const char *)out.p);
+	anon_mask_work_free(&w);
 	anon_mask_rule_free(&r);
 	return res;
 }
@@ -202,16 +205,62 @@ static void options(void)
 static void counts_mismatches(void)
 {
 	struct mask_rule r;
+	struct mask_work w;
 	char err[64];
 	anon_mask_rule_parse(&r, "email", "c", err, sizeof(err));
+	anon_mask_work_init(&w, &r);
 	const char *vals[] = { "a@b", "x", "y", "c@d" };
 	for (int i = 0; i < 4; i++) {
 		struct anon_field f = { (const unsigned char *)vals[i], strlen(vals[i]), false }, o;
 		const char *msg;
 		scratch.len = 0;
-		anon_mask_apply(&r, &opts, &f, &o, &scratch, &msg);
+		anon_mask_apply(&r, &w, &opts, &f, &o, &scratch, &msg);
 	}
-	ok(r.mismatched == 2, "two mismatches counted (%llu)", (unsigned long long)r.mismatched);
+	ok(w.mismatched == 2, "two mismatches counted (%llu)", (unsigned long long)w.mismatched);
+	anon_mask_work_free(&w);
+	anon_mask_rule_free(&r);
+}
+
+/* One rule, two threads' works used in turn (as workers do): each matches into its own
+ * data and counts its own mismatches. */
+static void works_apart(void)
+{
+	struct mask_rule r;
+	struct mask_work w[2];
+	char err[64];
+	ok(anon_mask_rule_parse(&r, "regex:(\\w+)@(\\w+)\\.com", "c", err, sizeof(err)) == 0,
+	   "regex rule parsed");
+	anon_mask_work_init(&w[0], &r);
+	anon_mask_work_init(&w[1], &r);
+	const char *vals[] = { "x john@acme.com y", "ann@b.com", "no match", "x john@acme.com y" };
+	const char *want[] = { "x ****@****.com y", "***@*.com", "no match", "x ****@****.com y" };
+	bool same = true;
+	for (int i = 0; i < 4; i++) {
+		struct anon_field f = { (const unsigned char *)vals[i], strlen(vals[i]), false }, o;
+		const char *msg;
+		scratch.len = 0;
+		same &= anon_mask_apply(&r, &w[i & 1], &opts, &f, &o, &scratch, &msg) == ANON_OK &&
+			o.len == strlen(want[i]) && memcmp(o.p, want[i], o.len) == 0;
+	}
+	ok(same, "two works on one rule give the same masks");
+	anon_mask_work_free(&w[0]);
+	anon_mask_work_free(&w[1]);
+	anon_mask_rule_free(&r);
+
+	anon_mask_rule_parse(&r, "card", "c", err, sizeof(err));
+	anon_mask_work_init(&w[0], &r);
+	anon_mask_work_init(&w[1], &r);
+	const char *cards[] = { "n/a", "4111111111111111", "x", "y" };
+	for (int i = 0; i < 4; i++) {
+		struct anon_field f = { (const unsigned char *)cards[i], strlen(cards[i]), false }, o;
+		const char *msg;
+		scratch.len = 0;
+		anon_mask_apply(&r, &w[i < 2 ? 0 : 1], &opts, &f, &o, &scratch, &msg);
+	}
+	ok(w[0].mismatched == 1 && w[1].mismatched == 2, "each work counts its own mismatches "
+	   "(%llu, %llu)", (unsigned long long)w[0].mismatched, (unsigned long long)w[1].mismatched);
+	anon_mask_work_free(&w[0]);
+	anon_mask_work_free(&w[1]);
 	anon_mask_rule_free(&r);
 }
 
@@ -227,6 +276,7 @@ int main(void)
 	parse_errors();
 	options();
 	counts_mismatches();
+	works_apart();
 	anon_buf_free(&scratch);
 	return tap_done();
 }
