@@ -1,10 +1,16 @@
 # anon: build, test, demo, bench, install.  Every dependency comes through pkg-config.
 #
-#   make            build bin/anon-* (missing Debian packages are installed when root)
-#   make check      unit tests and bats tests (SANITIZE=1 for ASan + UBSan)
-#   make demo       run the main job on the bundled sample
-#   make bench      the 1M-row benchmarks (not part of check)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make            build bin/anon-*; never installs packages: a missing one stops the build
+#                   with the apt-get line to run (make deps only does that check)
+#   make check      install what the tests need, build, run unit and bats tests
+#                   (SANITIZE=1 for ASan + UBSan)
+#   make demo       install the build packages, build, run the main job on the bundled sample
+#   make bench      install the benchmark packages, build, run the 1M-row benchmarks
+#                   (not part of check)
+#   make install    PREFIX=/usr/local DESTDIR=  (builds like plain make; installs no packages)
+#
+# check, demo and bench install missing Debian packages through tools/deps.sh when run as root,
+# and print the apt-get line otherwise; they do it before compiling anything.
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -18,7 +24,7 @@ CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -DANON_DATADIR='"$(DATADIR)"' \
 	     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS    += -fsanitize=address,undefined
@@ -39,10 +45,11 @@ UNITS    := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 HEADERS  := $(wildcard lib/*.h) $(wildcard anon-*/*.h) $(wildcard t/unit/*.h)
 
 .PHONY: all deps check demo bench install clean lint units FORCE
-all: deps $(BINS)
+all: $(BINS)
 
+# Only a check: plain make and make install must not change the system.
 deps:
-	@sh tools/deps.sh build
+	@sh tools/deps.sh --no-install build
 
 # Binaries are copied to bin/ from the current build flavour (opt or san) so tests use what
 # was just built, whichever flavour was built last.
@@ -58,7 +65,8 @@ $(CONFIG): FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
 
-$(BUILD)/%.o: %.c $(HEADERS) $(CONFIG)
+# deps (order-only) runs before the first compile, and does not make objects out of date.
+$(BUILD)/%.o: %.c $(HEADERS) $(CONFIG) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -87,18 +95,29 @@ $(BUILD)/t/%: $(BUILD)/t/unit/%.o $$(call unit_objs,%) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB_A) $(LIBS) $(shell pkg-config --libs libcsv 2>/dev/null || echo -lcsv)
 
-units: $(UNITS)
+# Test tools (t/tool/*.c): built for the tests, never installed.
+TEST_TOOLS := $(patsubst t/tool/%.c,$(BUILD)/tool/%,$(wildcard t/tool/*.c))
+$(BUILD)/tool/%: $(BUILD)/t/tool/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LIBS)
 
-check: all
+units: $(UNITS) $(TEST_TOOLS)
+
+# These install their packages first, then build in a sub-make (which sees the new packages
+# through pkg-config) and run.
+check:
 	@sh tools/deps.sh check
-	@$(MAKE) --no-print-directory units
+	@$(MAKE) --no-print-directory all units
 	@BUILD=$(BUILD) sh t/run-tests
 
-demo: all
+demo:
+	@sh tools/deps.sh build
+	@$(MAKE) --no-print-directory all
 	@sh demo/demo.sh
 
-bench: all
+bench:
 	@sh tools/deps.sh bench
+	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
 
 lint:

@@ -160,6 +160,7 @@ struct anon_reader {
 	int fatal_code;            /* ANON_REC_FATAL */
 	char fatal_msg[256];
 	bool not_utf8;             /* pgdump: SET client_encoding named another encoding */
+	bool restricted;           /* pgdump: inside psql's \restrict block (no meta-commands) */
 	struct anon_sqlstate sql;
 };
 void anon_reader_open(struct anon_reader *r, int fd, const char *name,

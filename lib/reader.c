@@ -170,6 +170,10 @@ static enum anon_rec check_magic(struct anon_reader *r)
  * whether character rules may run. */
 static void note_statement(struct anon_reader *r, const unsigned char *p, size_t n)
 {
+	if (n > 10 && memcmp(p, "\\restrict ", 10) == 0)
+		r->restricted = true;
+	if (n > 12 && memcmp(p, "\\unrestrict ", 12) == 0)
+		r->restricted = false;
 	static const char setenc[] = "SET client_encoding = '";
 	if (n > sizeof setenc && memcmp(p, setenc, sizeof setenc - 1) == 0) {
 		const char *v = (const char *)p + sizeof setenc - 1;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,9 +76,13 @@ static void rollback_line(struct runner *R, int code)
 	case ANON_FMT_PGDUMP:
 		if (R->out_in_copy)
 			anon_writer_put(&R->out, "\\.\n", 3);
-		n = snprintf(line, sizeof line, "\\set ON_ERROR_STOP on\nDO $anon_abort$ BEGIN RAISE "
-			     "EXCEPTION 'anon: %s failed (exit %d): this dump is incomplete; nothing "
-			     "of it may be restored'; END $anon_abort$;\n", run->tool->name, code);
+		/* \set makes psql stop here even without -v ON_ERROR_STOP=1; inside a dump's
+		 * \restrict block psql refuses meta-commands, so it is left out there */
+		if (!R->r.restricted)
+			anon_writer_put(&R->out, "\\set ON_ERROR_STOP on\n", 22);
+		n = snprintf(line, sizeof line, "DO $anon_abort$ BEGIN RAISE EXCEPTION 'anon: %s "
+			     "failed (exit %d): this dump is incomplete; nothing of it may be "
+			     "restored'; END $anon_abort$;\n", run->tool->name, code);
 		break;
 	case ANON_FMT_CSV:
 		n = snprintf(line, sizeof line, "%c\\.anon: %s failed (exit %d): this output is "
@@ -658,6 +663,8 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 	R->inbuf->p = R->r.buf;
 	R->inbuf->refs = 1;
 	R->progress = run->cfg.progress == 1 || (run->cfg.progress == 2 && R->r.size >= 0);
+	/* A closed pipe must come back as EPIPE, so the audit record is written first. */
+	signal(SIGPIPE, SIG_IGN);
 	anon_abort_arg = R;
 	anon_abort_hook = on_abort;
 	R->running = true;

@@ -69,3 +69,6 @@ sql() {
 rows() {
 	sql -At -F '|' -P null='(null)' "$@"
 }
+
+# The test tool that traces every lifecycle hook (t/tool/anon-lifecycle.c; never installed).
+LIFECYCLE="$TOP/${BUILD:-build/opt}/tool/anon-lifecycle"
