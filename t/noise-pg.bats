@@ -60,6 +60,7 @@ teardown_file() {
 	shift_dob=$(( ($(date -ud "$dob" +%s) - $(date -ud 1980-03-04 +%s)) / 86400 ))
 	shift_seen=$(( ($(date -ud "${seen%% *}" +%s) - $(date -ud 2024-07-15 +%s)) / 86400 ))
 	[ "$shift_dob" -eq "$shift_seen" ]
-	[ "$shift_dob" -ge -30 ] && [ "$shift_dob" -le 30 ]
+	[ "$shift_dob" -ge -30 ]
+	[ "$shift_dob" -le 30 ]
 	[ "${seen#* }" = "13:45:12.123" ]
 }

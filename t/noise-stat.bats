@@ -82,7 +82,9 @@ EOF
 }
 
 @test "a wrong scale is caught: the same residuals do not pass as scale 1.02 T" {
-	[ -s "$BATS_FILE_TMPDIR/lap0" ] && [ -s "$BATS_FILE_TMPDIR/lap1" ]   # from the laplace test
+	# the residuals of the laplace test above
+	[ -s "$BATS_FILE_TMPDIR/lap0" ]
+	[ -s "$BATS_FILE_TMPDIR/lap1" ]
 	a='math.exp(-1/(359*1.02))'
 	run check 2 "2*$a/(1-$a)**2" "2*$a*(1+11*$a+11*$a**2+$a**3)/((1+$a)*(1-$a)**4)" \
 		"$BATS_FILE_TMPDIR/lap0" "$BATS_FILE_TMPDIR/lap1"

@@ -1,16 +1,23 @@
 #!/bin/sh
-# deps.sh MODE: make sure the Debian packages that MODE (build, check, bench) needs are there.
-# As root the missing ones are installed; otherwise the apt-get line is printed and we fail.
+# deps.sh [--no-install] SET: make sure the Debian packages that SET (build, check, bench) needs
+# are there.  As root the missing ones are installed; otherwise the apt-get line is printed and
+# we fail.  With --no-install (plain make and make install: building never changes the system)
+# nothing is installed even as root: the apt-get line is printed and we fail.
 set -u
-mode=${1:-build}
+install=yes
+if [ "${1:-}" = --no-install ]; then
+	install=no
+	shift
+fi
+pkgset=${1:-build}
 build="gcc make pkg-config libssl-dev libpcre2-dev libjansson-dev libsqlite3-dev libpq-dev"
-check="$build libcsv-dev bats bats-support bats-assert bats-file mandoc postgresql python3 openssl"
+check="$build libcsv-dev bats bats-support bats-assert bats-file mandoc postgresql python3 openssl jq"
 bench="$build libcsv-dev miller"
-case $mode in
+case $pkgset in
 build) want=$build ;;
 check) want=$check ;;
 bench) want=$bench ;;
-*) echo "deps.sh: unknown mode $mode" >&2; exit 64 ;;
+*) echo "deps.sh: unknown package set $pkgset (build, check or bench)" >&2; exit 64 ;;
 esac
 missing=
 for p in $want; do
@@ -18,6 +25,12 @@ for p in $want; do
 	[ "$s" = installed ] || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
+if [ "$install" = no ]; then
+	echo "anon: missing Debian packages (make does not install them; make check and" >&2
+	echo "make demo do, as root); install them as root with:" >&2
+	echo "  apt-get install -y$missing" >&2
+	exit 1
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "anon: missing Debian packages; run as root:" >&2
 	echo "  apt-get install -y$missing" >&2

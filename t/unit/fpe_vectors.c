@@ -1,6 +1,6 @@
 /* fpe_vectors.c: FF1 and FF3-1 at the numeral level against every published known-answer
- * vector in shared/vectors (fpe-public.tsv and fpe-full/), in both directions.
- * The directory is $ANON_VECTORS, else ../shared/vectors beside the repository. */
+ * vector in t/data/vectors (fpe-public.tsv and fpe-full/), in both directions.
+ * The directory is $ANON_VECTORS when set, else the in-tree t/data/vectors. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,26 +12,33 @@
 
 static char vecdir[PATH_MAX + 32];
 
+/* $ANON_VECTORS alone when it is set (an override that silently fell back would test
+ * something else); otherwise t/data/vectors from the working directory (make check runs
+ * from the top of the tree), then from this binary's place in build/<flavour>/t/. */
 static bool find_vectors(void)
 {
 	const char *env = getenv("ANON_VECTORS");
 	char exe[PATH_MAX];
-	const char *tries[3] = { env, "../shared/vectors", NULL };
 	char fromexe[PATH_MAX + 32];
-	/* build/<flavour>/t/fpe_vectors -> repository root is three levels up */
-	ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (l > 0) {
-		exe[l] = 0;
-		for (int up = 0; up < 4; up++) {
-			char *slash = strrchr(exe, '/');
-			if (slash)
-				*slash = 0;
+	const char *tries[2] = { "t/data/vectors", NULL };
+	if (env && *env) {
+		tries[0] = env;
+	} else {
+		/* build/<flavour>/t/fpe_vectors -> the top of the tree is three levels up */
+		ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		if (l > 0) {
+			exe[l] = 0;
+			for (int up = 0; up < 4; up++) {
+				char *slash = strrchr(exe, '/');
+				if (slash)
+					*slash = 0;
+			}
+			snprintf(fromexe, sizeof fromexe, "%s/t/data/vectors", exe);
+			tries[1] = fromexe;
 		}
-		snprintf(fromexe, sizeof fromexe, "%s/../shared/vectors", exe);
-		tries[2] = fromexe;
 	}
-	for (int i = 0; i < 3; i++) {
-		if (!tries[i] || !*tries[i])
+	for (int i = 0; i < 2; i++) {
+		if (!tries[i])
 			continue;
 		char probe[PATH_MAX + 64];
 		snprintf(probe, sizeof probe, "%s/fpe-public.tsv", tries[i]);
@@ -298,7 +305,7 @@ static void run_numeral_file(const char *rel)
 int main(void)
 {
 	bool found = find_vectors();
-	ok(found, "vectors found ($ANON_VECTORS or ../shared/vectors)");
+	ok(found, "vectors found ($ANON_VECTORS, else t/data/vectors)");
 	if (!found)
 		return tap_done();
 	printf("# vectors in %s\n", vecdir);
