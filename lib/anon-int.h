@@ -140,6 +140,7 @@ enum anon_rec {
 
 struct anon_reader {
 	int fd;
+	ssize_t (*read)(int fd, void *buf, size_t n); /* read(2); unit tests split the input */
 	const char *name;          /* for messages: file name or "-" */
 	struct anon_dialect d;
 	bool header;               /* csv/tsv: first row is a header */

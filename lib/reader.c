@@ -33,6 +33,7 @@ void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 	struct stat st;
 	memset(r, 0, sizeof *r);
 	r->fd = fd;
+	r->read = read;
 	r->name = name;
 	r->d = *d;
 	r->header = header && (d->fmt == ANON_FMT_CSV || d->fmt == ANON_FMT_TSV);
@@ -81,7 +82,7 @@ static void fill(struct anon_reader *r)
 		r->buf = anon_xrealloc(r->buf, r->cap + PAD);
 	}
 	for (;;) {
-		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		ssize_t n = r->read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
