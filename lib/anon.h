@@ -20,10 +20,13 @@
  * a data value.
  * anon_die: ends the run fail-closed, from any thread: complete rows go out, then (unless
  *   --no-rollback) a line that makes PostgreSQL refuse the load, then the audit record; exit.
+ *   Once the audit file is open, every way out goes through it.
  * anon_error: always printed: the reason for a failing return (a usage error, a bad rule).
  * anon_warn: a warning; -q silences it. */
 void anon_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 void anon_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* anon_die without a message, for a hook that has already said why with anon_error. */
+void anon_exit(int code) __attribute__((noreturn));
 void anon_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char *anon_progname;
 
@@ -94,7 +97,8 @@ const unsigned char *anon_key_raw(size_t *len);
  *                 share it without locks.
  *   worker_init() M  once per worker (--jobs N gives N): per-thread copies of whatever
  *                 mutates per value (EVP_MAC_CTX_dup, pcre2_match_data, RNG streams, a vault
- *                 connection). Returns the worker's state, seen as row->worker.
+ *                 connection). Returns the worker's state, seen as row->worker (NULL is a
+ *                 valid state); a failure ends the run with anon_die.
  *   table()    M  at each table's start (a file's header or --schema, each COPY header of a
  *                 dump), before any of its rows is read; may refuse the table (exit code)
  *   chunk()    W  once per chunk of rows, before any of its rows is transformed: a tool
@@ -121,7 +125,8 @@ enum anon_output {
 	ANON_OUTPUT_PASS,      /* input copied unchanged; apply() is not called */
 };
 
-/* One `-c SPEC[=RULE]`. The tool's rule() callback fills `state` and `params`. */
+/* One `-c SPEC[=RULE]`. The tool's rule() callback fills `state` and `params`. The columns are
+ * in -c order: anon_run_columns()[i].ordinal == i. */
 struct anon_column {
 	const char *spec;   /* as given: name, number, table.column, schema.table.column */
 	const char *rule;   /* text after '=', or NULL */
@@ -196,7 +201,7 @@ struct anon_tool {
 	bool apply_empty;        /* call apply() for empty fields too (default: empty stays empty) */
 	enum anon_output output; /* default output mode (check() may change it) */
 
-	/* returns 0, or an exit code after anon_warn() saying what is wrong (64: usage) */
+	/* returns 0, or an exit code after anon_error() saying what is wrong (64: usage) */
 	int (*option)(struct anon_run *run, int opt, const char *arg);
 	int (*rule)(struct anon_run *run, struct anon_column *col);
 	int (*check)(struct anon_run *run);
@@ -222,7 +227,7 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 void *anon_tool_state(const struct anon_run *run);
 struct anon_column *anon_run_columns(struct anon_run *run, size_t *n);
 bool anon_run_quiet(const struct anon_run *run);      /* -q: hooks print no warnings */
-unsigned anon_run_jobs(const struct anon_run *run);   /* worker count, >= 1 */
+unsigned anon_run_jobs(const struct anon_run *run);   /* worker count, >= 1; final in check() */
 void anon_run_set_output(struct anon_run *run, enum anon_output mode); /* from check() */
 /* The run's figures so far (final in finish()). */
 struct anon_counts {

@@ -28,7 +28,8 @@ static json_t *column_record(const struct anon_column *c)
 	json_t *o = json_object();
 	json_object_set_new(o, "name", json_string(c->spec));
 	json_object_set_new(o, "rule", c->rule ? json_string(c->rule) : json_null());
-	json_object_set_new(o, "params", c->params ? json_deep_copy(c->params) : json_object());
+	/* shared, not copied: finish() may still add its figures to the params */
+	json_object_set_new(o, "params", c->params ? json_incref(c->params) : json_object());
 	json_object_set_new(o, "values", json_integer((json_int_t)c->values));
 	json_object_set_new(o, "nulls", json_integer((json_int_t)c->nulls));
 	json_object_set_new(o, "changed", json_integer((json_int_t)c->changed));

@@ -48,6 +48,13 @@ void anon_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void anon_exit(int code)
+{
+	if (anon_abort_hook)
+		anon_abort_hook(anon_abort_arg, code);
+	exit(code);
+}
+
 void anon_die(int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "anon-int.h"
 
 #define CHUNK_ROWS 4096
@@ -70,8 +72,10 @@ static void rollback_line(struct runner *R, int code)
 	const struct anon_run *run = R->run;
 	char line[512];
 	int n;
-	if (R->out.last && R->out.last != '\n')
-		anon_writer_put(&R->out, "\n", 1);
+	bool lone_bom = R->out.bytes_out == 0 && R->out.buf.len == 3 &&
+			memcmp(R->out.buf.p, "\xef\xbb\xbf", 3) == 0;
+	if (R->out.last && R->out.last != '\n' && !lone_bom)
+		anon_writer_put(&R->out, "\n", 1); /* after a last row that had no line break */
 	switch (run->cfg.d.fmt) {
 	case ANON_FMT_PGDUMP:
 		if (R->out_in_copy)
@@ -95,14 +99,6 @@ static void rollback_line(struct runner *R, int code)
 	anon_writer_put(&R->out, line, (size_t)n);
 }
 
-/* Has anything but a byte-order mark been written? */
-static bool output_began(const struct anon_writer *w)
-{
-	if (w->bytes_out)
-		return true;
-	return w->buf.len > 0 && !(w->buf.len == 3 && memcmp(w->buf.p, "\xef\xbb\xbf", 3) == 0);
-}
-
 static void on_abort(void *arg, int code)
 {
 	struct runner *R = arg;
@@ -111,13 +107,11 @@ static void on_abort(void *arg, int code)
 	if (!R->running)
 		return;
 	R->running = false;
+	/* Even with nothing written yet: an empty stream would load as zero rows, and let
+	 * whatever else the loading transaction does commit. */
 	if (!R->out.failed) {
-		if (output_began(&R->out)) {
-			if (run->cfg.rollback && run->output != ANON_OUTPUT_NONE)
-				rollback_line(R, code);
-		} else {
-			R->out.buf.len = 0; /* a lone BOM: leave the output empty */
-		}
+		if (run->cfg.rollback && run->output != ANON_OUTPUT_NONE)
+			rollback_line(R, code);
 		anon_writer_flush(&R->out);
 	}
 	if (run->rej_fd >= 0 && !run->rej.failed)
@@ -126,7 +120,8 @@ static void on_abort(void *arg, int code)
 	run->n.bytes_out = R->out.bytes_out;
 	json_t *rec = anon_audit_record(run);
 	/* The tool's figures, when no other thread can be inside the tool. */
-	if (R->nworkers == 1 && pthread_equal(pthread_self(), R->main_thread) && run->tool->finish)
+	if (R->nworkers == 1 && pthread_equal(pthread_self(), R->main_thread) && run->tool->finish &&
+	    R->workers)
 		run->tool->finish(run, rec);
 	anon_audit_append(run, rec, code, "error");
 	anon_key_wipe();
@@ -612,10 +607,18 @@ static void prepare(struct anon_run *run, int argc, char **argv)
 			exit(rc);
 	}
 	anon_select_prepare(run);
-	if (!anon_key_load(tool->name, run->cfg.key_file, run->cfg.domain) && tool->needs_key)
+	anon_run_id(run->run_id);
+}
+
+/* The key: after the audit file is open, so a bad key is on the record too. With nothing
+ * selected every tool is the identity and needs none. */
+static void load_key(struct anon_run *run)
+{
+	const struct anon_tool *tool = run->tool;
+	if (!anon_key_load(tool->name, run->cfg.key_file, run->cfg.domain) && tool->needs_key &&
+	    run->ncols > 0)
 		anon_die(EX_CONFIG, "no key: give --key-file FILE, or set ANON_KEY_FILE or ANON_KEY "
 			 "(make one with 'openssl rand -hex 32 > anon.key')");
-	anon_run_id(run->run_id);
 }
 
 static void unmatched_specs(struct runner *R)
@@ -637,19 +640,16 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 	struct runner runner_s = { .run = run, .main_thread = pthread_self() };
 	struct runner *R = &runner_s;
 	anon_progname = tool->name;
+	/* No OpenSSL cleanup at exit: a run that ends fail-closed exits while workers may still
+	 * be inside OpenSSL, and freeing its state under them would crash the process. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 	run->t0 = anon_now();
 	anon_audit_time(run->time, run->t0);
 
 	prepare(run, argc, argv);
 	anon_audit_open(run);
-	anon_rejects_open(run);
-	int fd = open_input(run);
-	if (tool->start) {
-		int rc = tool->start(run);
-		if (rc)
-			exit(rc);
-	}
 
+	/* From here on every way out writes the audit record and the rollback line. */
 	pthread_mutexattr_t attr;
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
@@ -658,16 +658,25 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 	anon_writer_open(&R->out, STDOUT_FILENO, "stdout", 256 * 1024);
 	R->out.on_epipe = on_epipe;
 	R->out.epipe_arg = R;
-	anon_reader_open(&R->r, fd, run->cfg.input, &run->cfg.d, run->cfg.header);
-	R->inbuf = anon_xcalloc(1, sizeof *R->inbuf);
-	R->inbuf->p = R->r.buf;
-	R->inbuf->refs = 1;
-	R->progress = run->cfg.progress == 1 || (run->cfg.progress == 2 && R->r.size >= 0);
 	/* A closed pipe must come back as EPIPE, so the audit record is written first. */
 	signal(SIGPIPE, SIG_IGN);
 	anon_abort_arg = R;
 	anon_abort_hook = on_abort;
 	R->running = true;
+
+	load_key(run);
+	anon_rejects_open(run);
+	int fd = open_input(run);
+	if (tool->start) {
+		int rc = tool->start(run);
+		if (rc)
+			anon_exit(rc); /* start() said why */
+	}
+	anon_reader_open(&R->r, fd, run->cfg.input, &run->cfg.d, run->cfg.header);
+	R->inbuf = anon_xcalloc(1, sizeof *R->inbuf);
+	R->inbuf->p = R->r.buf;
+	R->inbuf->refs = 1;
+	R->progress = run->cfg.progress == 1 || (run->cfg.progress == 2 && R->r.size >= 0);
 	workers_start(R);
 
 	/* Headerless input named by --schema: the table starts before any row. */
@@ -683,10 +692,10 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 		anon_progress(run, R->r.bytes_in, R->r.size, true);
 	workers_stop(R);
 
+	run->n.bytes_in = R->r.bytes_in;
 	json_t *rec = anon_audit_record(run);
 	int status = tool->finish ? tool->finish(run, rec) : 0;
-	if (status != 0 && run->cfg.rollback && run->output != ANON_OUTPUT_NONE &&
-	    output_began(&R->out))
+	if (status != 0 && run->cfg.rollback && run->output != ANON_OUTPUT_NONE)
 		rollback_line(R, status); /* a failed check must not let the load commit */
 	anon_writer_flush(&R->out);
 	if (close(STDOUT_FILENO) != 0 && errno != EBADF)
@@ -696,8 +705,7 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 		anon_warn("%llu row%s rejected", (unsigned long long)run->n.rows_rejected,
 			  run->n.rows_rejected == 1 ? "" : "s");
 	R->running = false;
-	run->n.bytes_in = R->r.bytes_in;
-	run->n.bytes_out = R->out.bytes_out;
+	json_object_set_new(rec, "bytes_out", json_integer((json_int_t)R->out.bytes_out));
 	anon_audit_append(run, rec, status, status == 0 ? "ok" : "check-failed");
 	anon_key_wipe();
 

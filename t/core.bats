@@ -153,9 +153,9 @@ setup() {
 
 # --- usage, keys, files -------------------------------------------------------------------
 
-@test "an unknown column is exit 64 before anything is written" {
+@test "an unknown column is exit 64 before any row is written: only the rollback line" {
 	run --separate-stderr -64 anon-hash -c nope --key-file "$KEY" "$DATA/csv-basic.in"
-	[ -z "$output" ]
+	[ "$output" = "$(printf '\357\273\277"\\.anon: anon-hash failed (exit 64): this output is incomplete; do not load it')" ]
 	[[ "$stderr" == *"column 'nope' not found"* ]]
 }
 
