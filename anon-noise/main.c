@@ -1,6 +1,7 @@
 /* anon-noise: exact differential-privacy noise and generalization of numbers and dates.
  * The rules and samplers live in rule.c and sampler.c; this file is the command. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,25 @@ struct noise_state {
 	uint64_t seed;
 	const char *entity_spec;
 	struct anon_ref *entity;
-	struct anon_noise_shift shift;
+	struct anon_noise_shift shift; /* from the subkey; workers draw with copies of it */
 	uint32_t streams;      /* one random stream per noised column, in -c order */
 	bool need_shift_key;
+	/* from start(): each column's figures, folded from the workers as they end */
+	size_t nslots;         /* columns, by ordinal */
+	struct anon_noise_hist *hist;
+};
+
+/* A worker's side of every column: what drawing and counting change. */
+struct noise_column {
+	struct anon_noise_slot slot;
+	struct anon_noise_rng rng;
+};
+
+struct noise_worker {
+	struct noise_worker *next;     /* in the registry */
+	struct anon_noise_shift shift; /* per-entity dateshift: this worker's HMAC and stream */
+	struct noise_column *cols;     /* by column ordinal */
+	size_t ncols;
 };
 
 static void rng_fatal(const char *why)
@@ -35,38 +52,64 @@ static void rng_fatal(const char *why)
 	anon_die(EX_SOFTWARE, "%s", why);
 }
 
-/* Random buffers and the shift subkey are wiped at exit, whatever the path out. */
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (!p)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return p;
+}
+
+/* Random buffers and the shift subkey are wiped at exit, whatever the path out.  anon_die
+ * may exit from any thread while other workers still draw, so the exit path only zeroes
+ * memory (a late draw reads zeros, never freed memory); workers join the registry once
+ * complete and leave it before they are freed, under a lock no one holds across a call
+ * that could exit. */
 static struct noise_state *cleanup_state;
-static struct anon_noise_rule **cleanup_rules;
-static size_t cleanup_n;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct noise_worker *registry;
+
+static void worker_wipe(struct noise_worker *w)
+{
+	for (size_t i = 0; i < w->ncols; i++) {
+		struct anon_noise_slot *sl = &w->cols[i].slot;
+		anon_noise_rng_wipe(&w->cols[i].rng);
+		if (sl->last_entity)
+			OPENSSL_cleanse(sl->last_entity, sl->last_cap);
+		OPENSSL_cleanse(&sl->last_shift, sizeof(sl->last_shift));
+	}
+	anon_noise_rng_wipe(&w->shift.stream);
+}
 
 static void wipe_at_exit(void)
 {
-	for (size_t i = 0; i < cleanup_n; i++)
-		if (cleanup_rules[i]->rng)
-			anon_noise_rng_free(cleanup_rules[i]->rng);
+	pthread_mutex_lock(&registry_lock);
+	for (struct noise_worker *w = registry; w; w = w->next)
+		worker_wipe(w);
+	pthread_mutex_unlock(&registry_lock);
+	/* only worker_init reads the run's shift, and it is done before any row */
 	if (cleanup_state)
 		anon_noise_shift_free(&cleanup_state->shift);
 }
 
-static int noise_option(struct anon_ctx *ctx, int opt, const char *arg)
+static int noise_option(struct anon_run *run, int opt, const char *arg)
 {
-	struct noise_state *st = anon_tool_state(ctx);
+	struct noise_state *st = anon_tool_state(run);
 	switch (opt) {
 	case OPT_SEED:
 		if (!anon_parse_uint64(arg, &st->seed)) {
-			anon_warn("--seed takes a non-negative integer");
+			anon_error("--seed takes a non-negative integer");
 			return EX_USAGE;
 		}
 		st->seeded = true;
 		return 0;
 	case OPT_ENTITY:
 		if (st->entity) {
-			anon_warn("--entity is given once");
+			anon_error("--entity is given once");
 			return EX_USAGE;
 		}
 		st->entity_spec = arg;
-		st->entity = anon_ref_add(ctx, arg);
+		st->entity = anon_ref_add(run, arg);
 		return 0;
 	}
 	return EX_USAGE;
@@ -79,38 +122,23 @@ static json_t *dec_json(const struct anon_noise_dec *v)
 	return json_stringn(buf, n);
 }
 
-static int noise_rule(struct anon_ctx *ctx, struct anon_column *col)
+static int noise_rule(struct anon_run *run, struct anon_column *col)
 {
-	struct noise_state *st = anon_tool_state(ctx);
-	struct anon_noise_rule *r = calloc(1, sizeof(*r));
-	if (!r)
-		anon_die(EX_SOFTWARE, "out of memory");
+	struct noise_state *st = anon_tool_state(run);
+	struct anon_noise_rule *r = xcalloc(1, sizeof(*r));
 	const char *why = anon_noise_rule_parse(r, col->rule);
 	if (why) {
-		anon_warn("column '%s': %s", col->spec, why);
+		anon_error("column '%s': %s", col->spec, why);
 		free(r);
 		return EX_USAGE;
 	}
 	col->state = r;
-	struct anon_noise_rule **v = realloc(cleanup_rules, (cleanup_n + 1) * sizeof(*v));
-	if (!v)
-		anon_die(EX_SOFTWARE, "out of memory");
-	cleanup_rules = v;
-	cleanup_rules[cleanup_n++] = r;
-	bool random = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN ||
+	r->random = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN ||
 	    (r->kind == ANON_NOISE_DATESHIFT && !st->entity);
-	if (random) {
-		r->rng = calloc(1, sizeof(*r->rng));
-		if (!r->rng)
-			anon_die(EX_SOFTWARE, "out of memory");
-		if (st->seeded)
-			anon_noise_rng_seeded(r->rng, RNG_BUF, st->seed, st->streams);
-		else
-			anon_noise_rng_secure(r->rng, RNG_BUF);
-		st->streams++;
-	}
+	if (r->random)
+		r->stream = st->streams++;
 	if (r->kind == ANON_NOISE_DATESHIFT && st->entity) {
-		r->shift = &st->shift;
+		r->per_entity = true;
 		st->need_shift_key = true;
 	}
 	json_t *p = json_object();
@@ -119,16 +147,44 @@ static int noise_rule(struct anon_ctx *ctx, struct anon_column *col)
 	return 0;
 }
 
-static int noise_start(struct anon_ctx *ctx)
+static int noise_check(struct anon_run *run)
 {
-	struct noise_state *st = anon_tool_state(ctx);
+	struct noise_state *st = anon_tool_state(run);
+	if (st->entity && !st->need_shift_key) {
+		anon_error("--entity is only used by dateshift");
+		return EX_USAGE;
+	}
+	if (anon_run_jobs(run) == 1)
+		return 0;
+	/* The grid comes from the first value of the column; with several workers, "first"
+	 * would be whichever a worker reaches first, and the output would depend on --jobs. */
+	size_t n;
+	struct anon_column *cols = anon_run_columns(run, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct anon_noise_rule *r = cols[i].state;
+		if ((r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN) &&
+		    r->decimals < 0 && r->vtype != ANON_NOISE_DATE) {
+			anon_error("column '%s': with --jobs, %s needs decimals=N (or a date clamp) "
+				   "so the grid does not depend on which value a worker reads first",
+				   cols[i].spec, r->name);
+			return EX_USAGE;
+		}
+	}
+	return 0;
+}
+
+static int noise_start(struct anon_run *run)
+{
+	struct noise_state *st = anon_tool_state(run);
 	if (st->seeded)
 		anon_warn("WARNING: --seed makes the noise reproducible by anyone who knows the seed; "
 			  "output is NOT private");
-	if (st->entity && !st->need_shift_key) {
-		anon_warn("--entity is only used by dateshift");
-		return EX_USAGE;
-	}
+	size_t n;
+	struct anon_column *cols = anon_run_columns(run, &n);
+	for (size_t i = 0; i < n; i++)
+		if (cols[i].ordinal >= st->nslots)
+			st->nslots = cols[i].ordinal + 1;
+	st->hist = xcalloc(st->nslots, sizeof(*st->hist));
 	cleanup_state = st;
 	atexit(wipe_at_exit);
 	if (st->need_shift_key) {
@@ -140,20 +196,76 @@ static int noise_start(struct anon_ctx *ctx)
 	return 0;
 }
 
-static enum anon_status noise_apply(const struct anon_rowinfo *row, struct anon_column *col,
+/* Unseeded, each worker has a secure stream per column.  Seeded, each worker has the same
+ * keyed stream per column, and every value draws from the part its row addresses. */
+static void *noise_worker_init(struct anon_run *run)
+{
+	const struct noise_state *st = anon_tool_state(run);
+	size_t n;
+	struct anon_column *cols = anon_run_columns(run, &n);
+	struct noise_worker *w = xcalloc(1, sizeof(*w));
+	w->ncols = st->nslots;
+	w->cols = xcalloc(w->ncols, sizeof(*w->cols));
+	if (st->need_shift_key)
+		anon_noise_shift_dup(&w->shift, &st->shift);
+	for (size_t i = 0; i < n; i++) {
+		const struct anon_noise_rule *r = cols[i].state;
+		struct noise_column *c = &w->cols[cols[i].ordinal];
+		if (r->random) {
+			if (st->seeded)
+				anon_noise_rng_rows(&c->rng, st->seed, r->stream);
+			else
+				anon_noise_rng_secure(&c->rng, RNG_BUF);
+			c->slot.rng = &c->rng;
+		}
+		if (r->per_entity)
+			c->slot.shift = &w->shift;
+	}
+	pthread_mutex_lock(&registry_lock);
+	w->next = registry;
+	registry = w;
+	pthread_mutex_unlock(&registry_lock);
+	return w;
+}
+
+static void noise_worker_free(struct anon_run *run, void *worker)
+{
+	struct noise_state *st = anon_tool_state(run);
+	struct noise_worker *w = worker;
+	pthread_mutex_lock(&registry_lock);
+	for (struct noise_worker **p = &registry; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&registry_lock);
+	for (size_t i = 0; i < w->ncols; i++) {
+		anon_noise_hist_merge(&st->hist[i], &w->cols[i].slot.hist);
+		anon_noise_slot_free(&w->cols[i].slot);
+		anon_noise_rng_free(&w->cols[i].rng);
+	}
+	anon_noise_shift_free(&w->shift);
+	free(w->cols);
+	free(w);
+}
+
+static enum anon_status noise_apply(const struct anon_rowinfo *row, const struct anon_column *col,
 				    const struct anon_field *in, struct anon_field *out,
 				    struct anon_buf *scratch, const char **errmsg)
 {
-	struct noise_state *st = anon_tool_state(row->ctx);
+	const struct noise_state *st = anon_tool_state(row->run);
+	struct noise_worker *w = row->worker;
 	struct anon_noise_rule *r = col->state;
+	struct noise_column *c = &w->cols[col->ordinal];
 	struct anon_field ent = { NULL, 0, true };
-	bool have_entity = r->shift != NULL;
-	if (have_entity && (!anon_row_get(row, st->entity, &ent) || ent.null))
+	if (r->per_entity && (!anon_row_get(row, st->entity, &ent) || ent.null))
 		ent.len = 0;  /* reported as an error by the rule */
+	if (st->seeded && r->random)
+		anon_noise_rng_at(&c->rng, row->line);
 	anon_buf_reserve(scratch, in->len + 128);
 	size_t len;
-	if (anon_noise_rule_apply(r, in->p, in->len, ent.p, ent.len, have_entity, scratch->p,
-	    &len, errmsg))
+	if (anon_noise_rule_apply(r, &c->slot, in->p, in->len, ent.p, ent.len, r->per_entity,
+	    scratch->p, &len, errmsg))
 		return ANON_ERR;
 	scratch->len = len;
 	out->p = scratch->p;
@@ -169,10 +281,12 @@ static const char *vtype_name(const struct anon_noise_rule *r)
 }
 
 /* Mechanism, parameters as given and as effective, and the utility figures. */
-static void column_audit(struct anon_noise_rule *r, json_t *p, bool *any, double *eps_row,
-			 double *delta_row, double *rho_row)
+static void column_audit(const struct anon_noise_rule *r, const struct anon_noise_hist *h,
+			 json_t *p, bool *any, double *eps_row, double *delta_row, double *rho_row)
 {
 	bool noise = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN;
+	/* the grid fields, vtype among them, are final once ready reads true */
+	bool ready = atomic_load_explicit(&r->ready, memory_order_acquire);
 	const char *vt = vtype_name(r);
 	if (vt)
 		json_object_set_new(p, "type", json_string(vt));
@@ -194,7 +308,7 @@ static void column_audit(struct anon_noise_rule *r, json_t *p, bool *any, double
 		json_object_set_new(p, "mode", json_string(r->bounded ? "bounded" :
 		    r->sensitivity.set ? "metric" : "scale"));
 	}
-	if (noise && r->ready) {
+	if (noise && ready) {
 		char buf[64];
 		int64_t one = 1;
 		size_t n;
@@ -232,9 +346,8 @@ static void column_audit(struct anon_noise_rule *r, json_t *p, bool *any, double
 	}
 	if (r->kind == ANON_NOISE_DATESHIFT) {
 		json_object_set_new(p, "days", json_integer((json_int_t)r->days));
-		json_object_set_new(p, "per_entity", json_boolean(r->shift != NULL));
+		json_object_set_new(p, "per_entity", json_boolean(r->per_entity));
 	}
-	const struct anon_noise_hist *h = &r->hist;
 	json_t *u = json_object();
 	json_object_set_new(u, "values", json_integer((json_int_t)h->n));
 	json_object_set_new(u, "mean_abs_error", h->n ? json_real(h->abs_err / (double)h->n) :
@@ -258,17 +371,22 @@ static void column_audit(struct anon_noise_rule *r, json_t *p, bool *any, double
 	json_object_set_new(p, "utility", u);
 }
 
-static void noise_audit(struct anon_ctx *ctx, json_t *record)
+/* The figures are the workers' as folded by worker_free: on a run that ends early, those of
+ * workers still running are missing, never half-read. */
+static int noise_finish(struct anon_run *run, json_t *record)
 {
-	struct noise_state *st = anon_tool_state(ctx);
+	static const struct anon_noise_hist none;
+	struct noise_state *st = anon_tool_state(run);
 	size_t n;
-	struct anon_column *cols = anon_ctx_columns(ctx, &n);
+	struct anon_column *cols = anon_run_columns(run, &n);
 	double eps = 0, delta = 0, rho = 0;
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
-		struct anon_noise_rule *r = cols[i].state;
+		const struct anon_noise_rule *r = cols[i].state;
+		const struct anon_noise_hist *h = cols[i].ordinal < st->nslots ?
+		    &st->hist[cols[i].ordinal] : &none;
 		if (r && cols[i].params)
-			column_audit(r, cols[i].params, &any, &eps, &delta, &rho);
+			column_audit(r, h, cols[i].params, &any, &eps, &delta, &rho);
 	}
 	json_t *o = json_object();
 	json_object_set_new(o, "rng", json_string(st->seeded ? "seeded-insecure" : "secure"));
@@ -280,6 +398,7 @@ static void noise_audit(struct anon_ctx *ctx, json_t *record)
 	json_object_set_new(o, "delta_per_row", json_real(delta));
 	json_object_set_new(o, "rho_per_row", any || rho > 0 ? json_real(rho) : json_null());
 	json_object_set_new(record, "noise", o);
+	return 0;
 }
 
 static const struct anon_tool tool = {
@@ -290,9 +409,12 @@ static const struct anon_tool tool = {
 	.rule_required = true,
 	.option = noise_option,
 	.rule = noise_rule,
+	.check = noise_check,
 	.start = noise_start,
+	.worker_init = noise_worker_init,
+	.worker_free = noise_worker_free,
 	.apply = noise_apply,
-	.audit = noise_audit,
+	.finish = noise_finish,
 };
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
 #ifndef NOISE_H
 #define NOISE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,11 +20,21 @@ typedef unsigned __int128 u128;
  * part of the --seed contract (golden vectors depend on it). */
 struct anon_noise_rng {
 	EVP_CIPHER_CTX *chacha;  /* NULL: the DRBG */
-	unsigned char *buf;
+	unsigned char *store;    /* what the rng owns and wipes */
+	size_t store_size;
+	unsigned char *buf;      /* the bytes being read: the store, or one row's part of it */
 	size_t size, pos;        /* pos == size: empty */
 	uint64_t bits;           /* unread bits, low first */
 	unsigned nbits;
 	uint64_t bytes_used;     /* bytes drawn from the stream, for tests and the audit */
+	/* By row (anon_noise_rng_rows): a row's draws are a keystream of its own, so they do not
+	 * depend on which rows were drawn before it, nor on which worker draws it. */
+	bool by_row;
+	uint32_t stream;
+	uint64_t line;           /* the row being drawn for */
+	uint64_t window_line;    /* first line of the slices in the store; UINT64_MAX: none */
+	bool past_slice;         /* the row has read its slice and goes on in its own stream */
+	uint32_t own_block;      /* next block of that stream */
 };
 
 /* Called when the DRBG or the cipher fails; must not return (main.c exits 70). */
@@ -37,9 +48,31 @@ void anon_noise_rng_chacha(struct anon_noise_rng *r, size_t bufsize, const unsig
 /* Restart a ChaCha20 rng with a new key (same IV layout); keeps its context and buffer. */
 void anon_noise_rng_rekey(struct anon_noise_rng *r, const unsigned char key[32],
 			  const unsigned char iv[16]);
-/* Test mode: key = SHA-256("anon-noise/test/v1" || seed as decimal), nonce = stream. */
+/* Test mode: key = SHA-256("anon-noise/test/v1" || seed as decimal), nonce = stream, as one
+ * sequence of draws (the samplers' tests). */
 void anon_noise_rng_seeded(struct anon_noise_rng *r, size_t bufsize, uint64_t seed,
 			   uint32_t stream);
+/* Test mode as the command uses it: the same key, and draws addressed by (stream, row) with
+ * anon_noise_rng_at, whatever the order rows come in.  Row L of stream s (s < 2^31) reads
+ * first its slice, ChaCha20 block L mod 2^32 under nonce (s, L >> 32, 1) (words of the nonce
+ * little-endian), then, if it needs more, blocks 0, 1, ... under nonce
+ * (s + 2^31, L mod 2^32, L >> 32).  Slices are computed ANON_NOISE_WINDOW lines at a time,
+ * so consecutive rows cost one cipher call between them. */
+#define ANON_NOISE_WINDOW 32
+void anon_noise_rng_rows(struct anon_noise_rng *r, uint64_t seed, uint32_t stream);
+/* Draw for row `line` from here on (by-row rngs only). */
+static inline void anon_noise_rng_at(struct anon_noise_rng *r, uint64_t line)
+{
+	r->line = line;
+	r->past_slice = false;
+	r->own_block = 0;
+	r->pos = r->size = 0;
+	r->bits = 0;
+	r->nbits = 0;
+}
+/* Zero the bytes and bits without releasing anything, so a thread still drawing at exit
+ * reads zeros rather than freed memory. */
+void anon_noise_rng_wipe(struct anon_noise_rng *r);
 void anon_noise_rng_free(struct anon_noise_rng *r);
 uint64_t anon_noise_rng_word(struct anon_noise_rng *r); /* next little-endian word */
 
@@ -134,6 +167,8 @@ struct anon_noise_hist {
 	bool started;
 };
 void anon_noise_hist_add(struct anon_noise_hist *h, double in, double out, double unit);
+/* Add the figures of `from` (another worker's) to `into`; see rule.c for what is exact. */
+void anon_noise_hist_merge(struct anon_noise_hist *into, const struct anon_noise_hist *from);
 
 /* A decimal parameter exactly: mant / 10^ndec. */
 struct anon_noise_dec {
@@ -142,14 +177,17 @@ struct anon_noise_dec {
 	bool set;
 };
 
-/* Shared by every dateshift rule of a run: the HMAC subkey and the seeded/secure choice. */
+/* Per-entity date shifts: the HMAC subkey and a stream re-keyed per entity.  The run keeps
+ * one made from the subkey; each worker draws with a copy of its own (anon_noise_shift_dup). */
 struct anon_noise_shift {
-	unsigned char subkey[32];
+	unsigned char subkey[32];      /* zero in a copy: its HMAC context holds the key */
 	EVP_MAC_CTX *mac;
 	struct anon_noise_rng stream;  /* re-keyed per entity */
 	bool ready;
 };
 
+/* A rule as parsed.  Workers share it: apply changes nothing in it but the grid, which the
+ * first value fixes once (under a lock) when decimals= does not. */
 struct anon_noise_rule {
 	enum anon_noise_kind kind;
 	const char *name;           /* "laplace", ... */
@@ -160,8 +198,8 @@ struct anon_noise_rule {
 	char clamp_text[2][40];     /* as given, for the audit */
 	int decimals;               /* -1: from the first value */
 	enum anon_noise_vtype vtype;
-	/* derived when the grid is known */
-	bool ready;
+	/* derived when the grid is known; read them only once `ready` reads true (acquire) */
+	atomic_bool ready;
 	int d;                      /* grid 10^-d (0 for dates: one day) */
 	int64_t lo_u, hi_u;         /* clamp in units */
 	uint64_t delta_u;           /* sensitivity in units (0: unknown) */
@@ -176,32 +214,47 @@ struct anon_noise_rule {
 	/* dateshift */
 	int64_t days;
 	char group[64];
-	struct anon_noise_shift *shift;
+	/* set by the caller: the rule draws random bits (stream: its number among those that
+	 * do, in -c order), or shifts dates per entity */
+	bool random;
+	uint32_t stream;
+	bool per_entity;
+};
+
+/* What applying one rule changes, one per worker and column: the random stream, the
+ * utility figures, and the last entity's shift (rows of one person often come together). */
+struct anon_noise_slot {
+	struct anon_noise_rng *rng;       /* rules that draw (laplace, gaussian, plain dateshift) */
+	struct anon_noise_shift *shift;   /* per-entity dateshift */
+	struct anon_noise_hist hist;
 	int64_t last_shift;
 	unsigned char *last_entity;
 	size_t last_len, last_cap;
 	bool have_last;
-	/* randomness and figures */
-	struct anon_noise_rng *rng;
-	struct anon_noise_hist hist;
 };
+/* Release (and wipe) the entity cache; the rng and shift belong to the caller. */
+void anon_noise_slot_free(struct anon_noise_slot *w);
 
 /* Parse RULE[:args] (the text after COL=).  Returns NULL, or a message for a usage error. */
 const char *anon_noise_rule_parse(struct anon_noise_rule *r, const char *text);
-/* Fix the grid (d decimals, or a date column) and derive scale and epsilon; NULL or why not. */
+/* Fix the grid (d decimals, or a date column) and derive scale and epsilon; NULL or why not,
+ * and then the rule is left as it was. */
 const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtype t, int d);
-/* Transform one value s[0..n) into out (room for n + 128 bytes).  entity: the --entity field
- * (NULL when none).  Returns 0 (*outlen set), or -1 with *errmsg. */
-int anon_noise_rule_apply(struct anon_noise_rule *r, const unsigned char *s, size_t n,
-			  const unsigned char *entity, size_t entity_len, bool have_entity,
-			  unsigned char *out, size_t *outlen, const char **errmsg);
+/* Transform one value s[0..n) into out (room for n + 128 bytes), drawing from and counting
+ * in `w`.  entity: the --entity field (NULL when none).  Returns 0 (*outlen set), or -1
+ * with *errmsg.  Safe on several threads at once, each with its own slot. */
+int anon_noise_rule_apply(struct anon_noise_rule *r, struct anon_noise_slot *w,
+			  const unsigned char *s, size_t n, const unsigned char *entity,
+			  size_t entity_len, bool have_entity, unsigned char *out, size_t *outlen,
+			  const char **errmsg);
 /* The per-entity day shift (dateshift with --entity). */
 int64_t anon_noise_shift_days(struct anon_noise_shift *sh, const char *group, int64_t days,
 			      const unsigned char *entity, size_t len);
 void anon_noise_shift_init(struct anon_noise_shift *sh, const unsigned char subkey[32]);
+/* A worker's own copy of an initialised shift: its HMAC context and stream. */
+void anon_noise_shift_dup(struct anon_noise_shift *dst, const struct anon_noise_shift *src);
 void anon_noise_shift_free(struct anon_noise_shift *sh);
 /* Gaussian calibration (CKS20 / OpenDP cdp_delta): delta of rho-zCDP at epsilon. */
 double anon_noise_cdp_delta(double rho, double eps);
-void anon_noise_rule_free(struct anon_noise_rule *r);
 
 #endif

@@ -2,6 +2,7 @@
  * column's grid, and transforming one value.  No lib calls here, so the unit tests can
  * drive every rule directly; main.c does the glue. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,7 +261,7 @@ static u128 units_ceil(const struct anon_noise_dec *v, int d)
 	return ((uint64_t)v->mant + div - 1) / div;
 }
 
-const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtype t, int d)
+static const char *grid(struct anon_noise_rule *r, enum anon_noise_vtype t, int d)
 {
 	if (r->vtype != ANON_NOISE_UNSET && r->vtype != t)
 		return t == ANON_NOISE_DATE ? "a date where the rule expects a number" :
@@ -269,7 +270,6 @@ const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtyp
 		return "decimals does not apply to dates";
 	r->vtype = t;
 	r->d = t == ANON_NOISE_DATE ? 0 : d;
-	r->ready = true;
 	if (r->kind != ANON_NOISE_LAPLACE && r->kind != ANON_NOISE_GAUSSIAN)
 		return NULL;
 	if (r->clamp && t == ANON_NOISE_NUMBER) {
@@ -362,6 +362,29 @@ const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtyp
 	return NULL;
 }
 
+/* The derivation runs on a copy and lands only when it succeeds: a grid on which the
+ * parameters fail (a scale beyond 2^62 at 18 decimals) must not leave the rule ready with a
+ * zero scale, or the next values would go out without noise. */
+const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtype t, int d)
+{
+	struct anon_noise_rule g = *r;
+	const char *e = grid(&g, t, d);
+	if (e)
+		return e;
+	r->vtype = g.vtype;
+	r->d = g.d;
+	r->lo_u = g.lo_u;
+	r->hi_u = g.hi_u;
+	r->delta_u = g.delta_u;
+	r->scale_u = g.scale_u;
+	r->eps_eff = g.eps_eff;
+	r->delta_eff = g.delta_eff;
+	r->rho = g.rho;
+	r->bounded = g.bounded;
+	atomic_store_explicit(&r->ready, true, memory_order_release);
+	return NULL;
+}
+
 /* ---- per-entity shift ----------------------------------------------------------------------- */
 
 void anon_noise_shift_init(struct anon_noise_shift *sh, const unsigned char subkey[32])
@@ -380,6 +403,16 @@ void anon_noise_shift_init(struct anon_noise_shift *sh, const unsigned char subk
 	/* a small buffer: each entity reads only a few bytes of its own stream */
 	anon_noise_rng_chacha(&sh->stream, 64, zero, iv);
 	sh->ready = true;
+}
+
+void anon_noise_shift_dup(struct anon_noise_shift *dst, const struct anon_noise_shift *src)
+{
+	static const unsigned char zero[32], iv[16];
+	memset(dst, 0, sizeof(*dst));
+	if (!(dst->mac = EVP_MAC_CTX_dup(src->mac)))
+		anon_noise_rng_fatal("cannot copy the HMAC context");
+	anon_noise_rng_chacha(&dst->stream, 64, zero, iv);
+	dst->ready = true;
 }
 
 void anon_noise_shift_free(struct anon_noise_shift *sh)
@@ -467,6 +500,32 @@ void anon_noise_hist_add(struct anon_noise_hist *h, double in, double out, doubl
 	h->abs_err += fabs(out - in);
 }
 
+/* Workers' histograms start from their own first values, so their bins need not line up.
+ * `into` grows until it spans `from` at a width no finer than from's, and each bin of `from`
+ * lands where its middle falls: counts, n and the error sum are exact, a count may sit one bin
+ * off its values.  The first fold is a copy, so one worker reports exactly what one pass
+ * would. */
+void anon_noise_hist_merge(struct anon_noise_hist *into, const struct anon_noise_hist *from)
+{
+	if (!from->started)
+		return;
+	if (!into->started) {
+		*into = *from;
+		return;
+	}
+	while (into->width < from->width)
+		hist_grow(into, false);
+	for (int i = 0; i < ANON_NOISE_HIST_BINS; i++) {
+		if (!from->in[i] && !from->out[i])
+			continue;
+		int b = hist_bin(into, from->lo + (i + 0.5) * from->width);
+		into->in[b] += from->in[i];
+		into->out[b] += from->out[i];
+	}
+	into->n += from->n;
+	into->abs_err += from->abs_err;
+}
+
 /* ---- applying a rule ------------------------------------------------------------------------ */
 
 static int64_t sat_add(int64_t a, int64_t b)
@@ -504,18 +563,33 @@ static void zero_time(unsigned char *o, size_t from, size_t end)
 			o[i] = '0';
 }
 
-static int apply_noise(struct anon_noise_rule *r, const unsigned char *s, size_t n,
-		       unsigned char *out, size_t *outlen, const char **errmsg)
+/* Workers may reach a rule's first value at once: one lock orders the only write to a rule
+ * after start, and `ready` (release) publishes it to the workers that read it (acquire). */
+static pthread_mutex_t grid_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *grid_from_value(struct anon_noise_rule *r, const unsigned char *s, size_t n)
 {
-	if (!r->ready) {
+	const char *e = NULL;
+	pthread_mutex_lock(&grid_lock);
+	if (!atomic_load_explicit(&r->ready, memory_order_relaxed)) {
 		bool date = anon_noise_date_like(s, n);
 		int d = r->decimals;
-		if (!date && d < 0 && (d = count_decimals(s, n)) < 0) {
-			*errmsg = "not a number";
-			return -1;
-		}
-		const char *e = anon_noise_rule_grid(r, date ? ANON_NOISE_DATE : ANON_NOISE_NUMBER,
-		    date ? 0 : d);
+		if (!date && d < 0 && (d = count_decimals(s, n)) < 0)
+			e = "not a number";
+		else
+			e = anon_noise_rule_grid(r, date ? ANON_NOISE_DATE : ANON_NOISE_NUMBER,
+			    date ? 0 : d);
+	}
+	pthread_mutex_unlock(&grid_lock);
+	return e;
+}
+
+static int apply_noise(struct anon_noise_rule *r, struct anon_noise_slot *w,
+		       const unsigned char *s, size_t n, unsigned char *out, size_t *outlen,
+		       const char **errmsg)
+{
+	if (!atomic_load_explicit(&r->ready, memory_order_acquire)) {
+		const char *e = grid_from_value(r, s, n);
 		if (e) {
 			*errmsg = e;
 			return -1;
@@ -523,9 +597,9 @@ static int apply_noise(struct anon_noise_rule *r, const unsigned char *s, size_t
 	}
 	int64_t noise;
 	if (r->kind == ANON_NOISE_LAPLACE)
-		noise = anon_noise_laplace(r->rng, r->scale_u, 1);
+		noise = anon_noise_laplace(w->rng, r->scale_u, 1);
 	else
-		noise = anon_noise_gaussian(r->rng, r->scale_u);
+		noise = anon_noise_gaussian(w->rng, r->scale_u);
 	if (r->vtype == ANON_NOISE_DATE) {
 		struct anon_noise_date dt;
 		if (!anon_noise_date_parse(s, n, &dt)) {
@@ -542,7 +616,7 @@ static int apply_noise(struct anon_noise_rule *r, const unsigned char *s, size_t
 		anon_noise_date_format(y, (char *)out);
 		memcpy(out + 10, s + 10, n - 10);
 		*outlen = n;
-		anon_noise_hist_add(&r->hist, (double)dt.days, (double)y, 1);
+		anon_noise_hist_add(&w->hist, (double)dt.days, (double)y, 1);
 		return 0;
 	}
 	int64_t x;
@@ -557,13 +631,14 @@ static int apply_noise(struct anon_noise_rule *r, const unsigned char *s, size_t
 	int64_t y = sat_add(x, noise);
 	*outlen = anon_noise_fixed_format(y, r->d, (char *)out);
 	double unit = 1.0 / (double)anon_noise_pow10(r->d);
-	anon_noise_hist_add(&r->hist, (double)in * unit, (double)y * unit, unit);
+	anon_noise_hist_add(&w->hist, (double)in * unit, (double)y * unit, unit);
 	return 0;
 }
 
-static int apply_date(struct anon_noise_rule *r, const unsigned char *s, size_t n,
-		      const unsigned char *entity, size_t entity_len, bool have_entity,
-		      unsigned char *out, size_t *outlen, const char **errmsg)
+static int apply_date(const struct anon_noise_rule *r, struct anon_noise_slot *w,
+		      const unsigned char *s, size_t n, const unsigned char *entity,
+		      size_t entity_len, bool have_entity, unsigned char *out, size_t *outlen,
+		      const char **errmsg)
 {
 	struct anon_noise_date dt;
 	if (!anon_noise_date_parse(s, n, &dt)) {
@@ -583,25 +658,25 @@ static int apply_date(struct anon_noise_rule *r, const unsigned char *s, size_t 
 				*errmsg = "the entity column is NULL or empty";
 				return -1;
 			}
-			if (r->have_last && r->last_len == entity_len &&
-			    !memcmp(r->last_entity, entity, entity_len)) {
-				shift = r->last_shift;
+			if (w->have_last && w->last_len == entity_len &&
+			    !memcmp(w->last_entity, entity, entity_len)) {
+				shift = w->last_shift;
 			} else {
-				shift = anon_noise_shift_days(r->shift, r->group, r->days, entity,
+				shift = anon_noise_shift_days(w->shift, r->group, r->days, entity,
 				    entity_len);
-				if (r->last_cap < entity_len) {
-					free(r->last_entity);
-					r->last_cap = entity_len < 64 ? 64 : entity_len;
-					if (!(r->last_entity = malloc(r->last_cap)))
+				if (w->last_cap < entity_len) {
+					anon_noise_slot_free(w);
+					w->last_cap = entity_len < 64 ? 64 : entity_len;
+					if (!(w->last_entity = malloc(w->last_cap)))
 						anon_noise_rng_fatal("out of memory");
 				}
-				memcpy(r->last_entity, entity, entity_len);
-				r->last_len = entity_len;
-				r->last_shift = shift;
-				r->have_last = true;
+				memcpy(w->last_entity, entity, entity_len);
+				w->last_len = entity_len;
+				w->last_shift = shift;
+				w->have_last = true;
 			}
 		} else {
-			shift = -r->days + (int64_t)anon_noise_uniform64(r->rng,
+			shift = -r->days + (int64_t)anon_noise_uniform64(w->rng,
 			    (uint64_t)(2 * r->days + 1));
 		}
 		y += shift;
@@ -628,12 +703,13 @@ static int apply_date(struct anon_noise_rule *r, const unsigned char *s, size_t 
 		}
 		break;
 	}
-	anon_noise_hist_add(&r->hist, (double)dt.days, (double)y, 1);
+	anon_noise_hist_add(&w->hist, (double)dt.days, (double)y, 1);
 	return 0;
 }
 
-static int apply_number(struct anon_noise_rule *r, const unsigned char *s, size_t n,
-			unsigned char *out, size_t *outlen, const char **errmsg)
+static int apply_number(const struct anon_noise_rule *r, struct anon_noise_slot *w,
+			const unsigned char *s, size_t n, unsigned char *out, size_t *outlen,
+			const char **errmsg)
 {
 	int64_t mant, x, step, y;
 	int nd;
@@ -693,37 +769,45 @@ static int apply_number(struct anon_noise_rule *r, const unsigned char *s, size_
 	}
 	*outlen = len;
 	double unit = 1.0 / (double)anon_noise_pow10(d);
-	anon_noise_hist_add(&r->hist, (double)x * unit, (double)y * unit, unit);
+	anon_noise_hist_add(&w->hist, (double)x * unit, (double)y * unit, unit);
 	return 0;
 }
 
-int anon_noise_rule_apply(struct anon_noise_rule *r, const unsigned char *s, size_t n,
-			  const unsigned char *entity, size_t entity_len, bool have_entity,
-			  unsigned char *out, size_t *outlen, const char **errmsg)
+int anon_noise_rule_apply(struct anon_noise_rule *r, struct anon_noise_slot *w,
+			  const unsigned char *s, size_t n, const unsigned char *entity,
+			  size_t entity_len, bool have_entity, unsigned char *out, size_t *outlen,
+			  const char **errmsg)
 {
 	switch (r->kind) {
 	case ANON_NOISE_LAPLACE:
 	case ANON_NOISE_GAUSSIAN:
-		return apply_noise(r, s, n, out, outlen, errmsg);
+		return apply_noise(r, w, s, n, out, outlen, errmsg);
 	case ANON_NOISE_DATESHIFT:
 	case ANON_NOISE_TRUNCATE:
-		return apply_date(r, s, n, entity, entity_len, have_entity, out, outlen, errmsg);
+		return apply_date(r, w, s, n, entity, entity_len, have_entity, out, outlen, errmsg);
 	case ANON_NOISE_TOPCODE:
 	case ANON_NOISE_BOTTOMCODE:
 		if (r->date_mode)
-			return apply_date(r, s, n, NULL, 0, false, out, outlen, errmsg);
-		return apply_number(r, s, n, out, outlen, errmsg);
+			return apply_date(r, w, s, n, NULL, 0, false, out, outlen, errmsg);
+		return apply_number(r, w, s, n, out, outlen, errmsg);
 	default:
 		if (anon_noise_date_like(s, n)) {
 			*errmsg = "a date where the rule expects a number";
 			return -1;
 		}
-		return apply_number(r, s, n, out, outlen, errmsg);
+		return apply_number(r, w, s, n, out, outlen, errmsg);
 	}
 }
 
-void anon_noise_rule_free(struct anon_noise_rule *r)
+/* The cache holds an entity's value and its shift: wiped, as both say something of a person. */
+void anon_noise_slot_free(struct anon_noise_slot *w)
 {
-	free(r->last_entity);
-	r->last_entity = NULL;
+	if (w->last_entity) {
+		OPENSSL_cleanse(w->last_entity, w->last_cap);
+		free(w->last_entity);
+	}
+	w->last_entity = NULL;
+	w->last_len = w->last_cap = 0;
+	w->last_shift = 0;
+	w->have_last = false;
 }

@@ -256,3 +256,27 @@ EOF
 	run --separate-stderr -0 anon-noise --seed 2 -c d=dateshift:days=3 "$BATS_TEST_TMPDIR/in.csv"
 	[ "$(printf '%s\n' "${lines[@]:1}" | sort -u | tr '\n' ' ')" = "2020-06-12 2020-06-13 2020-06-14 2020-06-15 2020-06-16 2020-06-17 2020-06-18 " ]
 }
+
+@test "--jobs: seeded output and the audit's totals do not depend on the number of workers" {
+	awk 'BEGIN { print "id,v,d"; for (i = 1; i <= 200000; i++)
+		printf "%d,%d.%02d,20%02d-%02d-15\n", i, i % 9973, i % 100, i % 30, i % 12 + 1 }' \
+		> "$BATS_TEST_TMPDIR/in.csv"
+	for j in 1 3; do
+		anon-noise -q --seed 7 --jobs "$j" --audit "$BATS_TEST_TMPDIR/a$j.json" \
+			-c v=laplace:epsilon=1,sensitivity=10,decimals=2 -c d=dateshift:days=30 \
+			-c id=gaussian:sigma=5,decimals=0 "$BATS_TEST_TMPDIR/in.csv" > "$BATS_TEST_TMPDIR/o$j"
+	done
+	cmp "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o3"
+	for j in 1 3; do
+		run -0 jq -c '[.columns[].params.utility | .values, (.histogram.input | add),
+			(.histogram.output | add)] | unique' "$BATS_TEST_TMPDIR/a$j.json"
+		assert_output '[200000]'
+	done
+}
+
+@test "--jobs: a noise rule that takes its grid from the first value needs decimals=" {
+	run --separate-stderr -64 anon-noise --jobs 2 -c score=laplace:scale=1 "$PEOPLE"
+	stderr_has "column 'score': with --jobs, laplace needs decimals=N"
+	run --separate-stderr -0 anon-noise --jobs 2 --seed 1 -c score=laplace:scale=1,decimals=2 \
+		-c dob=laplace:epsilon=1,clamp=1900-01-01..2030-12-31 -c age=round:10 "$PEOPLE"
+}

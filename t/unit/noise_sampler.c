@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../anon-noise/noise.h"
 #include "tap.h"
@@ -343,6 +344,92 @@ static void test_impossible_doubles(void)
 	ok(hits > 0, "laplace at scale 1e15 yields odd values beyond 2^53 (%d)", hits);
 }
 
+/* ChaCha20 over zeros from a fresh context: the by-row layout that noise.h states, computed
+ * without rng.c. */
+static void chacha_ref(const unsigned char key[32], uint32_t counter, uint32_t a, uint32_t b,
+		       uint32_t c, unsigned char *out, int n)
+{
+	uint32_t w[4] = { counter, a, b, c };
+	unsigned char iv[16];
+	for (int i = 0; i < 16; i++)
+		iv[i] = (unsigned char)(w[i / 4] >> (8 * (i % 4)));
+	EVP_CIPHER *ch = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int outl = 0;
+	memset(out, 0, (size_t)n);
+	EVP_EncryptInit_ex2(x, ch, key, iv, NULL);
+	EVP_EncryptUpdate(x, out, &outl, out, n);
+	EVP_CIPHER_CTX_free(x);
+	EVP_CIPHER_free(ch);
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+	uint64_t w = 0;
+	for (int i = 7; i >= 0; i--)
+		w = (w << 8) | p[i];
+	return w;
+}
+
+/* --seed as the command uses it: a row's draws are its slice, then its own stream, whatever
+ * rows were drawn before and in whatever order. */
+static void test_rows(void)
+{
+	static const uint64_t lines[] = { 1, 2, 31, 32, 33, 95, 1000003, 0xffffffffULL,
+		0x100000000ULL, 0x100000005ULL, 2, 1 };
+	enum { OWN = 320 };  /* more than one refill of the row's own stream */
+	unsigned char key[32], slice[64], own[OWN];
+	unsigned int klen = 0;
+	EVP_Digest("anon-noise/test/v19", 19, key, &klen, EVP_sha256(), NULL);
+	struct anon_noise_rng r;
+	anon_noise_rng_rows(&r, 9, 3);
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		uint64_t l = lines[i];
+		chacha_ref(key, (uint32_t)l, 3, (uint32_t)(l >> 32), 1, slice, 64);
+		chacha_ref(key, 0, 3 | UINT32_C(1) << 31, (uint32_t)l, (uint32_t)(l >> 32), own, OWN);
+		anon_noise_rng_at(&r, l);
+		for (int k = 0; k < 8; k++)
+			bad += anon_noise_rng_word(&r) != le64(slice + 8 * k);
+		for (int k = 0; k < OWN / 8; k++)
+			bad += anon_noise_rng_word(&r) != le64(own + 8 * k);
+	}
+	ok(bad == 0, "by row: each row reads its slice of stream (s, L>>32, 1), then its own "
+	   "stream (s+2^31, L); %d words differ", bad);
+	/* the bit reservoir starts afresh for every row */
+	anon_noise_rng_at(&r, 40);
+	uint64_t a = anon_noise_bits(&r, 3);
+	anon_noise_rng_at(&r, 7);
+	anon_noise_bits(&r, 5);
+	anon_noise_rng_at(&r, 40);
+	ok(anon_noise_bits(&r, 3) == a, "a row's first bits do not depend on the row before");
+	/* gaussian draws at a large sigma often go past the slice: backwards as forwards */
+	static int64_t fwd[2000];
+	int differ = 0, past = 0;
+	for (uint64_t l = 1; l <= 2000; l++) {
+		uint64_t before = r.bytes_used;
+		anon_noise_rng_at(&r, l);
+		fwd[l - 1] = anon_noise_gaussian(&r, UINT64_C(1) << 20);
+		past += r.bytes_used - before > 64;
+	}
+	for (uint64_t l = 2000; l >= 1; l--) {
+		anon_noise_rng_at(&r, l);
+		differ += anon_noise_gaussian(&r, UINT64_C(1) << 20) != fwd[l - 1];
+	}
+	ok(differ == 0 && past > 20, "rows drawn backwards get the same noise (%d differ; %d of "
+	   "2000 rows read past their slice)", differ, past);
+	struct anon_noise_rng other;
+	anon_noise_rng_rows(&other, 9, 4);
+	differ = 0;
+	for (uint64_t l = 1; l <= 2000; l++) {
+		anon_noise_rng_at(&other, l);
+		differ += anon_noise_gaussian(&other, UINT64_C(1) << 20) != fwd[l - 1];
+	}
+	ok(differ > 1990, "another stream, other noise (%d/2000 differ)", differ);
+	anon_noise_rng_free(&other);
+	anon_noise_rng_free(&r);
+}
+
 static void test_golden(void)
 {
 	/* Golden vector: the first draws of seed 1, stream 0.  These pin the bit order and the
@@ -367,6 +454,7 @@ int main(void)
 {
 	xs = malloc(N * sizeof(*xs));
 	test_chacha_kat();
+	test_rows();
 	test_golden();
 	test_uniform(3, 1);
 	test_uniform(10, 2);
