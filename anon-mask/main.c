@@ -352,6 +352,12 @@ static int mask_finish(struct anon_run *run, json_t *record)
 	return 0;
 }
 
+static void mask_rule_free(struct anon_column *col)
+{
+	anon_mask_rule_free(col->state);
+	free(col->state);
+}
+
 static const struct anon_tool tool = {
 	.name = "anon-mask",
 	.synopsis = "[options] [--mask-char C] [--fixed-length N] [--where COL~PATTERN]\n"
@@ -367,6 +373,7 @@ static const struct anon_tool tool = {
 	.worker_free = mask_worker_free,
 	.apply = mask_apply,
 	.finish = mask_finish,
+	.rule_free = mask_rule_free,
 };
 
 int main(int argc, char **argv)

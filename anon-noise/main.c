@@ -401,6 +401,11 @@ static int noise_finish(struct anon_run *run, json_t *record)
 	return 0;
 }
 
+static void noise_rule_free(struct anon_column *col)
+{
+	free(col->state);
+}
+
 static const struct anon_tool tool = {
 	.name = "anon-noise",
 	.synopsis = "[options] [--seed N] [--entity COLUMN] -c COLUMN=RULE[:ARGS] ... [FILE]",
@@ -415,6 +420,7 @@ static const struct anon_tool tool = {
 	.worker_free = noise_worker_free,
 	.apply = noise_apply,
 	.finish = noise_finish,
+	.rule_free = noise_rule_free,
 };
 
 int main(int argc, char **argv)

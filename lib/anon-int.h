@@ -45,6 +45,10 @@ struct anon_row {
 struct anon_dialect {
 	enum anon_fmt fmt;
 	unsigned char delim, quote;
+	bool strict;               /* csv: a quote inside an unquoted field is an error */
+	const unsigned char *null; /* --null: the NULL marker (csv: unquoted), or NULL for the
+				    * format's own (csv: unquoted empty; copy: \N) */
+	size_t nulllen;
 };
 
 /* A scan error: where the bad field starts, and why. */
@@ -136,6 +140,7 @@ enum anon_rec {
 	ANON_REC_BAD,      /* a row that cannot be split into fields (r->err, r->raw) */
 	ANON_REC_FATAL,    /* input that must stop the run here (r->fatal_code, r->fatal_msg) */
 	ANON_REC_REFILL,   /* the buffer must move: detach the records that point into it */
+	ANON_REC_SEP,      /* csv: an Excel "sep=C" first line (r->raw; r->sep is C) */
 };
 
 struct anon_reader {
@@ -147,7 +152,8 @@ struct anon_reader {
 	unsigned char *buf;
 	size_t cap, start, end;
 	size_t need;               /* do not rescan an incomplete row before this many bytes */
-	bool eof, began, in_copy, pinned, copy_done;
+	bool eof, began, in_copy, pinned, copy_done, sep_checked;
+	unsigned char sep;
 	uint64_t line;             /* line of the next unread byte */
 	uint64_t bytes_in;
 	size_t rows_seen;
@@ -222,9 +228,11 @@ struct anon_config {
 	int progress;           /* 0 off, 1 on, 2 auto: on when the input is a regular file */
 	bool quiet;
 	bool rollback;          /* end a failed output with a line PostgreSQL refuses */
+	bool delim_set;         /* -d given: a csv file's sep= line does not change it */
 	unsigned jobs;
 };
 void anon_config_parse(struct anon_run *run, int argc, char **argv);
+void anon_config_free(struct anon_run *run); /* the options and columns, after the run */
 void anon_usage_error(const struct anon_run *run, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
@@ -253,6 +261,7 @@ struct anon_tablesel {
 	size_t nsel;
 	int *refidx;               /* per ref id: column index, or -1 */
 	bool utf8;
+	char *copy_stmt;           /* pgdump: the COPY statement, to head its rejected rows */
 	struct anon_tablesel *next;
 };
 /* Split a column spec "a.b.c" into identifiers (double quotes honoured); returns count or -1. */
@@ -265,6 +274,8 @@ struct anon_tablesel *anon_select_table(struct anon_run *run, const char *name,
 					const struct anon_copyhdr *copy, char **names,
 					size_t nnames, size_t width, int *code, char *msg,
 					size_t msglen);
+/* Free the tables and references at the end of a run. */
+void anon_select_free(struct anon_run *run);
 /* pgdump: whether some spec could name a column of this table (INSERT refusal). */
 bool anon_select_names_table(const struct anon_run *run, const struct anon_copyhdr *h);
 /* A column's name as diagnostics may print it: the name when it looks like an identifier,
@@ -369,6 +380,7 @@ struct anon_run {
 	struct anon_counts n;      /* from retired chunks */
 	int tool_status;
 	uint64_t shown;            /* data-error messages printed */
+	const struct anon_tablesel *rej_table; /* pgdump: the COPY block open in --rejects */
 	bool warned_inserts;
 };
 

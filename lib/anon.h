@@ -111,6 +111,8 @@ const unsigned char *anon_key_raw(size_t *len);
  *                 the tool state, release it
  *   finish()   M  returns the exit status (0, or 1 when a check failed) and adds the
  *                 tool's figures to the audit record
+ *   rule_free() M once per column, last: free col->state (a run that exits early leaves it
+ *                 to the end of the process)
  *
  * A hook may be NULL. Hooks on W run on several threads at once with --jobs; each sees only
  * its own worker state. A data problem in a row is ANON_ERR with a static message (never
@@ -218,6 +220,7 @@ struct anon_tool {
 				  struct anon_buf *scratch, const char **errmsg);
 	int (*commit)(void *worker);
 	int (*finish)(struct anon_run *run, json_t *record);
+	void (*rule_free)(struct anon_column *col);
 };
 
 /* Run a tool: parse argv, then filter input to stdout. Returns the exit status. */

@@ -1,5 +1,6 @@
 /* field.c: turn a raw cell into the value a database would store, and a value back into
  * the bytes of a cell.  Only cells a rule touches ever come here. */
+#include <stdio.h>
 #include <string.h>
 
 #include "anon-int.h"
@@ -123,12 +124,22 @@ void anon_field_decode(const struct anon_dialect *d, const struct anon_cell *c,
 	out->len = scratch->len;
 }
 
+static bool is_marker(const struct anon_dialect *d, const struct anon_field *v)
+{
+	return d->null && v->len == d->nulllen && memcmp(v->p, d->null, v->len) == 0;
+}
+
 static void encode_csv(const struct anon_dialect *d, const struct anon_field *v, bool alone,
 		       struct anon_buf *out)
 {
-	if (v->null)
+	if (v->null) {
+		if (d->null)
+			anon_buf_add(out, d->null, d->nulllen);
 		return;
+	}
+	/* a value that reads as the NULL marker is quoted, as COPY TO does */
 	bool quote = v->len == 0 || (alone && v->len == 2 && v->p[0] == '\\' && v->p[1] == '.') ||
+		     is_marker(d, v) ||
 		     anon_find4(v->p, v->p + v->len, d->delim, d->quote, '\n', '\r') < v->p + v->len;
 	if (!quote) {
 		anon_buf_add(out, v->p, v->len);
@@ -150,12 +161,23 @@ static void encode_escaped(const struct anon_dialect *d, const struct anon_field
 			   struct anon_buf *out)
 {
 	if (v->null) {
-		anon_buf_add(out, "\\N", 2);
+		if (d->null)
+			anon_buf_add(out, d->null, d->nulllen);
+		else
+			anon_buf_add(out, "\\N", 2);
 		return;
 	}
 	bool copy = d->fmt != ANON_FMT_TSV;
-	anon_buf_reserve(out, v->len * 2);
-	for (size_t i = 0; i < v->len; i++) {
+	anon_buf_reserve(out, v->len * 2 + 4);
+	size_t i = 0;
+	/* A value that reads as the NULL marker: its first byte as an octal escape keeps it a
+	 * value (COPY compares the marker with the field before it removes escapes). */
+	if (copy && is_marker(d, v) && v->len) {
+		int k = snprintf((char *)out->p + out->len, 5, "\\%03o", v->p[0]);
+		out->len += (size_t)k;
+		i = 1;
+	}
+	for (; i < v->len; i++) {
 		unsigned char c = v->p[i], e = 0;
 		switch (c) {
 		case '\\': e = '\\'; break;

@@ -12,7 +12,7 @@
 enum {
 	OPT_SCHEMA = 1000, OPT_KEY_FILE, OPT_DOMAIN, OPT_AUDIT, OPT_ON_ERROR, OPT_REJECTS,
 	OPT_PROGRESS, OPT_NO_PROGRESS, OPT_HEADER, OPT_NO_HEADER, OPT_QUOTE, OPT_JOBS,
-	OPT_NO_ROLLBACK,
+	OPT_NO_ROLLBACK, OPT_NULL, OPT_CSV_STRICT,
 };
 
 static const struct option common_longopts[] = {
@@ -35,6 +35,8 @@ static const struct option common_longopts[] = {
 	{ "quote", required_argument, NULL, OPT_QUOTE },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
+	{ "null", required_argument, NULL, OPT_NULL },
+	{ "csv-strict", no_argument, NULL, OPT_CSV_STRICT },
 };
 #define NCOMMON (sizeof common_longopts / sizeof common_longopts[0])
 #define MAX_JOBS 64
@@ -69,9 +71,12 @@ static void usage(const struct anon_run *run, FILE *f)
 	      "  -c, --column SPEC[=RULE]  select a column (name, number, table.column)\n"
 	      "  -f, --format FMT          csv | tsv | copy | pgdump (env ANON_FORMAT; csv)\n"
 	      "      --schema NAMES        column names for headerless input (a,b,c)\n"
-	      "      --header, --no-header csv/tsv: first line names the columns (default on)\n"
+	      "      --header, --no-header first line names the columns (csv/tsv: on; copy: off)\n"
 	      "  -d, --delimiter C         field delimiter (csv ',', copy TAB)\n"
 	      "      --quote C             csv quote character (\")\n"
+	      "      --null STRING         the NULL marker of the input (csv: unquoted empty;\n"
+	      "                            copy: \\N)\n"
+	      "      --csv-strict          a quote inside an unquoted csv field is an error\n"
 	      "      --key-file FILE       secret key (env ANON_KEY_FILE, or ANON_KEY as hex)\n"
 	      "      --domain NAME         key-derivation context (default none)\n"
 	      "      --audit FILE          append a JSON audit record (env ANON_AUDIT)\n"
@@ -110,9 +115,23 @@ static unsigned char one_char(const struct anon_run *run, const char *opt, const
 	return (unsigned char)arg[0];
 }
 
+/* The '=' that starts the rule: the first one outside double quotes, so a quoted name may
+ * hold one (-c '"x=y"=hex'). */
+static char *rule_start(char *spec)
+{
+	bool quoted = false;
+	for (char *p = spec; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '=' && !quoted)
+			return p;
+	}
+	return NULL;
+}
+
 static void add_column(struct anon_run *run, const char *arg)
 {
-	char *spec = anon_xstrdup(arg), *eq = strchr(spec, '=');
+	char *spec = anon_xstrdup(arg), *eq = rule_start(spec);
 	if (eq)
 		*eq++ = '\0';
 	if (!*spec)
@@ -131,8 +150,9 @@ static void split_schema(struct anon_run *run, const char *arg)
 	char *s = anon_xstrdup(arg), *save = NULL;
 	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		cfg->schema = anon_xrealloc(cfg->schema, (cfg->nschema + 1) * sizeof *cfg->schema);
-		cfg->schema[cfg->nschema++] = t;
+		cfg->schema[cfg->nschema++] = anon_xstrdup(t);
 	}
+	free(s);
 	if (cfg->nschema == 0)
 		anon_usage_error(run, "--schema needs column names");
 }
@@ -186,9 +206,7 @@ void anon_config_parse(struct anon_run *run, int argc, char **argv)
 	cfg->rollback = true;
 	cfg->jobs = 1;
 	int header = -1, progress = -1;
-	const char *env = getenv("ANON_FORMAT");
-	if (env && *env && !anon_fmt_parse(env, &cfg->d.fmt))
-		anon_usage_error(run, "ANON_FORMAT: unknown format (csv, tsv, copy, pgdump)");
+	bool fmt_set = false;
 	cfg->audit_path = getenv("ANON_AUDIT");
 	if (cfg->audit_path && !*cfg->audit_path)
 		cfg->audit_path = NULL;
@@ -202,6 +220,7 @@ void anon_config_parse(struct anon_run *run, int argc, char **argv)
 			if (!anon_fmt_parse(optarg, &cfg->d.fmt))
 				anon_usage_error(run, "unknown format '%s' (csv, tsv, copy, pgdump)",
 						 optarg);
+			fmt_set = true;
 			break;
 		case 'd': cfg->d.delim = one_char(run, "--delimiter", optarg); delim_set = true; break;
 		case 'q': cfg->quiet = anon_quiet = true; break;
@@ -223,6 +242,11 @@ void anon_config_parse(struct anon_run *run, int argc, char **argv)
 		case OPT_QUOTE: cfg->d.quote = one_char(run, "--quote", optarg); break;
 		case OPT_JOBS: cfg->jobs = parse_jobs(run, optarg); break;
 		case OPT_NO_ROLLBACK: cfg->rollback = false; break;
+		case OPT_NULL:
+			cfg->d.null = (const unsigned char *)optarg;
+			cfg->d.nulllen = strlen(optarg);
+			break;
+		case OPT_CSV_STRICT: cfg->d.strict = true; break;
 		case '?': anon_usage_error(run, NULL);
 		default: {
 			if (!t->option)
@@ -236,9 +260,13 @@ void anon_config_parse(struct anon_run *run, int argc, char **argv)
 		}
 	}
 	free(longopts);
+	const char *env = getenv("ANON_FORMAT"); /* -f wins over it, even when it is bogus */
+	if (!fmt_set && env && *env && !anon_fmt_parse(env, &cfg->d.fmt))
+		anon_usage_error(run, "ANON_FORMAT: unknown format (csv, tsv, copy, pgdump)");
 	if (argc - optind > 1)
 		anon_usage_error(run, "one input file at most");
 	cfg->input = optind < argc ? argv[optind] : "-";
+	cfg->delim_set = delim_set;
 	if (!delim_set)
 		cfg->d.delim = cfg->d.fmt == ANON_FMT_CSV ? ',' : '\t';
 	if (cfg->d.fmt == ANON_FMT_PGDUMP)
@@ -247,7 +275,13 @@ void anon_config_parse(struct anon_run *run, int argc, char **argv)
 		anon_usage_error(run, "the delimiter and the quote must differ");
 	if (header < 0)
 		header = cfg->d.fmt == ANON_FMT_CSV || cfg->d.fmt == ANON_FMT_TSV;
-	cfg->header = header && (cfg->d.fmt == ANON_FMT_CSV || cfg->d.fmt == ANON_FMT_TSV);
+	/* COPY text has a header line only when asked (COPY ... WITH (HEADER), PostgreSQL 15) */
+	cfg->header = header && cfg->d.fmt != ANON_FMT_PGDUMP;
+	if (cfg->d.null && cfg->d.fmt == ANON_FMT_PGDUMP)
+		anon_usage_error(run, "--null is for csv and copy input: a dump's COPY blocks use \\N");
+	if (cfg->d.null && (memchr(cfg->d.null, cfg->d.delim, cfg->d.nulllen) ||
+			    strpbrk((const char *)cfg->d.null, "\r\n")))
+		anon_usage_error(run, "--null must not hold the delimiter or a line break");
 	if (cfg->header && cfg->nschema)
 		anon_usage_error(run, "--schema is for headerless input (add --no-header)");
 	if (cfg->rejects_path && cfg->on_error == ANON_ON_ERROR_FAIL)
@@ -255,4 +289,18 @@ void anon_config_parse(struct anon_run *run, int argc, char **argv)
 	/* progress: asked for, or auto when stderr is a terminal (and stdin a regular file:
 	 * decided when the input is open) */
 	cfg->progress = progress >= 0 ? progress : isatty(STDERR_FILENO) ? 2 : 0;
+}
+
+void anon_config_free(struct anon_run *run)
+{
+	for (size_t i = 0; i < run->cfg.nschema; i++)
+		free(run->cfg.schema[i]);
+	free(run->cfg.schema);
+	for (size_t i = 0; i < run->ncols; i++) {
+		if (run->tool->rule_free && run->cols[i].state)
+			run->tool->rule_free(&run->cols[i]);
+		free((char *)run->cols[i].spec); /* the rule lives in the same allocation */
+		json_decref(run->cols[i].params);
+	}
+	free(run->cols);
 }

@@ -36,7 +36,7 @@ void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 	r->read = read;
 	r->name = name;
 	r->d = *d;
-	r->header = header && (d->fmt == ANON_FMT_CSV || d->fmt == ANON_FMT_TSV);
+	r->header = header && d->fmt != ANON_FMT_PGDUMP;
 	r->cap = READ_SIZE;
 	r->buf = anon_xrealloc(NULL, r->cap + PAD);
 	r->line = 1;
@@ -243,7 +243,10 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 				pass_raw(r, linelen, 1);
 				return ANON_REC_COPYEND;
 			}
-			anon_scan_row(&r->d, p, linelen, true, r->line, &r->row, &r->err);
+			if (anon_scan_row(&r->d, p, linelen, true, r->line, &r->row, &r->err) < 0) {
+				pass_raw(r, linelen, 1);
+				return ANON_REC_BAD;
+			}
 			r->start += linelen;
 			r->line += 1;
 			return ANON_REC_ROW;
@@ -342,6 +345,20 @@ enum anon_rec anon_reader_next(struct anon_reader *r)
 			for (const unsigned char *q = p; (q = memchr(q, '\n', (size_t)(p + avail - q))); q++)
 				lines++;
 			return pass_raw(r, avail, lines);
+		}
+		if (r->rows_seen == 0 && r->d.fmt == ANON_FMT_CSV && !r->sep_checked) {
+			/* Excel's first line "sep=;" names the delimiter */
+			if (avail < 7 && !r->eof) {
+				r->need = 7;
+				continue;
+			}
+			r->sep_checked = true;
+			if (avail >= 6 && memcmp(p, "sep=", 4) == 0 && p[4] != '\n' && p[4] != '\r' &&
+			    (p[5] == '\n' || (avail >= 7 && p[5] == '\r' && p[6] == '\n'))) {
+				r->sep = p[4];
+				pass_raw(r, p[5] == '\n' ? 6 : 7, 1);
+				return ANON_REC_SEP;
+			}
 		}
 		if (*p == '\\' && r->d.fmt != ANON_FMT_CSV) {
 			if (avail < ROLLBACK_MARK_LEN + 1 && !r->eof) {

@@ -1,6 +1,7 @@
 /* rejects.c: data errors as the user sees them, in input order whatever --jobs is: the
  * first 20 messages on stderr, and every rejected row in the --rejects file (after the
- * header, for files that have one). */
+ * header, for files that have one).  For a dump the rejects file is a loadable script: each
+ * table's rejected rows under its COPY statement, ended by \. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -31,14 +32,25 @@ void anon_rejects_retire(struct anon_run *run, struct anon_chunk *c)
 			anon_warn("further data errors are not shown");
 		run->shown++;
 	}
-	if (run->rej_fd >= 0 && c->rej.len)
-		anon_writer_put(&run->rej, c->rej.p, c->rej.len);
+	if (run->rej_fd < 0 || !c->rej.len)
+		return;
+	if (run->cfg.d.fmt == ANON_FMT_PGDUMP && c->table != run->rej_table) {
+		if (run->rej_table)
+			anon_writer_put(&run->rej, "\\.\n", 3);
+		run->rej_table = c->table;
+		if (c->table && c->table->copy_stmt)
+			anon_writer_put(&run->rej, c->table->copy_stmt, strlen(c->table->copy_stmt));
+	}
+	anon_writer_put(&run->rej, c->rej.p, c->rej.len);
 }
 
 void anon_rejects_close(struct anon_run *run)
 {
 	if (run->rej_fd < 0)
 		return;
+	if (run->rej_table && !run->rej.failed)
+		anon_writer_put(&run->rej, "\\.\n", 3);
+	run->rej_table = NULL;
 	int fd = run->rej_fd;
 	run->rej_fd = -1;
 	if (!run->rej.failed)

@@ -351,8 +351,9 @@ static void refill(struct runner *R)
 
 /* ---- tables --------------------------------------------------------------------------------- */
 
-static void table_start(struct runner *R, const char *name, const struct anon_copyhdr *copy,
-			char **names, size_t nnames, size_t width, uint64_t line)
+static struct anon_tablesel *table_start(struct runner *R, const char *name,
+					 const struct anon_copyhdr *copy, char **names,
+					 size_t nnames, size_t width, uint64_t line)
 {
 	struct anon_run *run = R->run;
 	char msg[300], where[400];
@@ -366,7 +367,7 @@ static void table_start(struct runner *R, const char *name, const struct anon_co
 		snprintf(where, sizeof where, "%s:%llu: %s", run->cfg.input, (unsigned long long)line,
 			 msg);
 		add_fatal(R, code, where);
-		return;
+		return NULL;
 	}
 	t->utf8 = !R->r.not_utf8;
 	if (run->tool->table) {
@@ -377,11 +378,12 @@ static void table_start(struct runner *R, const char *name, const struct anon_co
 			snprintf(where, sizeof where, "%s:%llu: the table is refused", run->cfg.input,
 				 (unsigned long long)line);
 			add_fatal(R, rc, where);
-			return;
+			return NULL;
 		}
 	}
 	submit(R);
 	R->table = t;
+	return t;
 }
 
 static char **copy_names(char *const *src, size_t n)
@@ -415,10 +417,11 @@ static void take_copy(struct runner *R)
 	snprintf(name, sizeof name, "%s%s%s", h->schema ? h->schema : "", h->schema ? "." : "",
 		 h->table);
 	uint64_t line = R->r.line - R->r.rawlines;
-	table_start(R, name, h, copy_names(h->cols, h->ncols), h->ncols,
-		    h->has_cols ? h->ncols : 0, line);
-	if (R->stopping)
+	struct anon_tablesel *t = table_start(R, name, h, copy_names(h->cols, h->ncols), h->ncols,
+					      h->has_cols ? h->ncols : 0, line);
+	if (!t)
 		return;
+	t->copy_stmt = anon_xstrndup((const char *)R->r.raw, R->r.rawlen); /* for --rejects */
 	struct anon_item *it = add_item(R, ANON_ITEM_RAW, R->r.raw, R->r.rawlen, line);
 	it->flags = ANON_ITEM_COPY_BEGIN;
 	R->in_copy = true;
@@ -463,6 +466,12 @@ static void read_all(struct runner *R)
 			break;
 		case ANON_REC_RAW:
 			add_item(R, ANON_ITEM_RAW, r->raw, r->rawlen, r->line - r->rawlines);
+			break;
+		case ANON_REC_SEP:
+			/* before any row: the chunks that decode with it are still to come */
+			if (!run->cfg.delim_set)
+				run->cfg.d.delim = r->d.delim = r->sep;
+			add_item(R, ANON_ITEM_RAW, r->raw, r->rawlen, r->line - 1);
 			break;
 		case ANON_REC_HEADER:
 			take_header(R);
@@ -621,15 +630,23 @@ static void load_key(struct anon_run *run)
 			 "(make one with 'openssl rand -hex 32 > anon.key')");
 }
 
+/* At the end of the input: a spec that never named a column (a dump's tables, or a file
+ * with a header but no rows) is a usage error, with the rollback line like any other. */
 static void unmatched_specs(struct runner *R)
 {
 	const struct anon_run *run = R->run;
-	if (run->cfg.d.fmt != ANON_FMT_PGDUMP)
+	if (run->cfg.d.fmt != ANON_FMT_PGDUMP) {
+		if (run->tables || !run->cfg.header)
+			return; /* resolved at the header, or headerless: numbers need a row */
+		for (const struct anon_ref *r = run->refs; r; r = r->next)
+			anon_die(EX_USAGE, "column '%s' not found: the input is empty (no header)",
+				 r->spec);
 		return;
-	for (size_t i = 0; i < run->ncols; i++)
-		if (!run->cols[i].matched)
+	}
+	for (const struct anon_ref *r = run->refs; r; r = r->next)
+		if (!r->matched)
 			anon_die(EX_USAGE, "column '%s' names no column of any COPY block of the dump "
-				 "(check the schema, table and column names)", run->cols[i].spec);
+				 "(check the schema, table and column names)", r->spec);
 }
 
 int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **argv)
@@ -719,5 +736,7 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 		R->spare = c->next;
 		chunk_free(c);
 	}
+	anon_select_free(run);
+	anon_config_free(run);
 	return status;
 }

@@ -85,11 +85,17 @@ static long scan_csv(const struct anon_dialect *d, const unsigned char *buf, siz
 						  buf, p, end, eof);
 		} else {
 			const unsigned char *e = anon_find4(p, end, delim, '\n', '\r', q);
-			if (e < end && *e == q)
-				return scan_error(err, "quote inside unquoted field", field, line + nl,
-						  buf, e, end, eof);
+			/* A quote inside an unquoted field (5'11", 37°36'37.8"N) is taken literally,
+			 * as most CSV readers do, unless --csv-strict. */
+			while (e < end && *e == q) {
+				if (d->strict)
+					return scan_error(err, "quote inside unquoted field", field,
+							  line + nl, buf, e, end, eof);
+				e = anon_find4(e + 1, end, delim, '\n', '\r', delim);
+			}
 			p = e;
-			if (p == c->p)
+			if (d->null ? (size_t)(p - c->p) == d->nulllen &&
+				      memcmp(c->p, d->null, d->nulllen) == 0 : p == c->p)
 				c->flags = ANON_CELL_NULL;
 		}
 		c->len = (size_t)(p - c->p);
@@ -124,9 +130,18 @@ static long scan_csv(const struct anon_dialect *d, const unsigned char *buf, siz
 	return (long)row->rawlen;
 }
 
+/* COPY text: does the line end in a backslash that escapes nothing? */
+static bool lone_backslash(const unsigned char *buf, const unsigned char *stop)
+{
+	size_t n = 0;
+	while (stop - n > buf && stop[-1 - (long)n] == '\\')
+		n++;
+	return n % 2 == 1;
+}
+
 /* TSV and COPY text: one row a line, cells split on the delimiter, no quoting. */
 static long scan_lines(const struct anon_dialect *d, const unsigned char *buf, size_t len,
-		       bool eof, uint64_t line, struct anon_row *row)
+		       bool eof, uint64_t line, struct anon_row *row, struct anon_scanerr *err)
 {
 	const unsigned char *end = buf + len;
 	const unsigned char *nlp = memchr(buf, '\n', len);
@@ -174,12 +189,21 @@ static long scan_lines(const struct anon_dialect *d, const unsigned char *buf, s
 		c->flags = 0;
 		if (any_escape && memchr(p, '\\', c->len)) {
 			c->flags = ANON_CELL_ESCAPED;
-			if (c->len == 2 && p[1] == 'N')
+			if (!d->null && c->len == 2 && p[1] == 'N')
 				c->flags |= ANON_CELL_NULL;
 		}
+		if (d->null && c->len == d->nulllen && memcmp(p, d->null, c->len) == 0)
+			c->flags |= ANON_CELL_NULL;
 		if (e == stop)
 			break;
 		p = e + 1;
+	}
+	if (escapes_delim && lone_backslash(buf, stop)) {
+		err->reason = "a backslash at the end of the line (PostgreSQL refuses it)";
+		err->field = row->ncell - 1;
+		err->line = line;
+		err->resync = row->rawlen;
+		return -1;
 	}
 	return (long)row->rawlen;
 }
@@ -189,5 +213,5 @@ long anon_scan_row(const struct anon_dialect *d, const unsigned char *buf, size_
 {
 	if (d->fmt == ANON_FMT_CSV)
 		return scan_csv(d, buf, len, eof, line, row, err);
-	return scan_lines(d, buf, len, eof, line, row);
+	return scan_lines(d, buf, len, eof, line, row, err);
 }

@@ -63,9 +63,21 @@ void anon_select_prepare(struct anon_run *run)
 		if (r->nparts < 0)
 			anon_usage_error(run, "column '%s': not a valid [schema.]table.column", r->spec);
 	}
+	/* A flat name in double quotes may hold '=' or '.': -c '"x=y"' names column x=y. */
+	for (struct anon_ref *r = run->refs; r; r = r->next) {
+		if (run->cfg.d.fmt == ANON_FMT_PGDUMP || r->spec[0] != '"' || r->nparts)
+			continue;
+		const char *p = r->spec, *end = p + strlen(p);
+		char *name = anon_sql_ident(&p, end, "");
+		if (!name || p != end)
+			anon_usage_error(run, "column '%s': a quoted name ends at its closing quote",
+					 r->spec);
+		r->parts[0] = name;
+		r->nparts = 1;
+	}
 	if (run->cfg.d.fmt != ANON_FMT_PGDUMP && !run->cfg.header && !run->cfg.nschema)
 		for (struct anon_ref *r = run->refs; r; r = r->next)
-			if (!all_digits(r->spec))
+			if (!all_digits(r->spec) || r->nparts)
 				anon_usage_error(run, "column '%s': headerless input has no names; "
 						 "give --schema or use column numbers", r->spec);
 }
@@ -104,9 +116,10 @@ bool anon_select_names_table(const struct anon_run *run, const struct anon_copyh
 	return false;
 }
 
-/* The column a spec names in a flat table, -1 when none, -2 when the header holds the name
- * twice (*dup gets the two column numbers). */
-static int resolve_flat(const char *spec, char **names, size_t n, size_t width, size_t dup[2])
+/* The column a spec names in a flat table (by name, or by number unless it was quoted), -1
+ * when none, -2 when the header holds the name twice (*dup gets the two column numbers). */
+static int resolve_flat(const char *spec, bool quoted, char **names, size_t n, size_t width,
+			size_t dup[2])
 {
 	int found = -1;
 	for (size_t i = 0; i < n; i++)
@@ -120,7 +133,7 @@ static int resolve_flat(const char *spec, char **names, size_t n, size_t width, 
 		}
 	if (found >= 0)
 		return found;
-	if (all_digits(spec)) {
+	if (!quoted && all_digits(spec)) { /* a quoted spec is a name, never a number */
 		long k = strtol(spec, NULL, 10);
 		if (k >= 1 && (size_t)k <= width)
 			return (int)(k - 1);
@@ -175,7 +188,8 @@ struct anon_tablesel *anon_select_table(struct anon_run *run, const char *name,
 				return fail(t, code, EX_USAGE);
 			}
 		} else {
-			idx = resolve_flat(r->spec, names, nnames, width, dup);
+			idx = resolve_flat(r->nparts ? r->parts[0] : r->spec, r->nparts > 0, names,
+					   nnames, width, dup);
 			if (idx == -2) {
 				snprintf(msg, msglen, "column '%s' is ambiguous: the header names it "
 					 "twice (columns %zu and %zu); select it by number", r->spec,
@@ -185,7 +199,8 @@ struct anon_tablesel *anon_select_table(struct anon_run *run, const char *name,
 			if (idx < 0) {
 				if (nnames)
 					snprintf(msg, msglen, "column '%s' not found: the input has %zu "
-						 "columns (names or numbers 1..%zu)", r->spec, width, width);
+						 "column%s (names or numbers 1..%zu)", r->spec, width,
+						 width == 1 ? "" : "s", width);
 				else
 					snprintf(msg, msglen, "column '%s' not found: name columns with "
 						 "--schema, or use numbers 1..%zu", r->spec, width);
@@ -219,4 +234,30 @@ struct anon_tablesel *anon_select_table(struct anon_run *run, const char *name,
 	t->next = run->tables;
 	run->tables = t;
 	return t;
+}
+
+void anon_select_free(struct anon_run *run)
+{
+	while (run->tables) {
+		struct anon_tablesel *t = run->tables;
+		run->tables = t->next;
+		for (size_t i = 0; i < t->nnames; i++)
+			free(t->names[i]);
+		free(t->names);
+		free(t->name);
+		free(t->sel);
+		free(t->refidx);
+		free(t->copy_stmt);
+		free(t);
+	}
+	while (run->refs) {
+		struct anon_ref *r = run->refs;
+		run->refs = r->next;
+		for (int i = 0; i < r->nparts; i++)
+			free(r->parts[i]);
+		free(r->spec);
+		free(r);
+	}
+	free(run->colrefs);
+	run->colrefs = NULL;
 }

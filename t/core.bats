@@ -31,9 +31,11 @@ setup() {
 	run -0 bash -c "anon-hash < '$DATA/csv-basic.in' | anon-hash | anon-hash | cmp - '$DATA/csv-basic.in'"
 }
 
-@test "an empty input gives an empty output" {
-	run -0 bash -c "anon-hash -c email --key-file '$KEY' < /dev/null | wc -c"
+@test "an empty input gives an empty output; a column name cannot be checked against it" {
+	run -0 bash -c "anon-hash < /dev/null | wc -c"
 	assert_output 0
+	run --separate-stderr -64 anon-hash -c email --key-file "$KEY" < /dev/null
+	[[ "$stderr" == *"column 'email' not found: the input is empty"* ]]
 }
 
 # --- transformed rows: only the selected cells change -------------------------------------
@@ -117,10 +119,10 @@ setup() {
 	[ "$stderr" = "anon-hash: -:2:2 (b): row has 1 field, expected 2" ]
 }
 
-@test "text after a closing quote and a quote inside a field are errors" {
+@test "text after a closing quote is an error; a quote inside a field is one with --csv-strict" {
 	run --separate-stderr -65 bash -c "printf 'a,b\n\"x\"y,2\n' | anon-hash"
 	[[ "$stderr" == *"-:2:1 (a): text after closing quote" ]]
-	run --separate-stderr -65 bash -c "printf 'a,b\n1,x\"y\n' | anon-hash"
+	run --separate-stderr -65 bash -c "printf 'a,b\n1,x\"y\n' | anon-hash --csv-strict"
 	[[ "$stderr" == *"-:2:2 (b): quote inside unquoted field" ]]
 }
 
