@@ -128,6 +128,17 @@ struct anon_sqlstate {
 };
 void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n);
 
+/* A table's name, and (pgdump) which partitioned table a partition belongs to. */
+struct anon_relname {
+	char *schema, *table;
+};
+struct anon_partition {
+	struct anon_relname child, parent;
+};
+/* "ALTER TABLE [ONLY] parent ATTACH PARTITION child" or "CREATE TABLE child PARTITION OF
+ * parent": false when the line is neither. */
+bool anon_partition_parse(const unsigned char *line, size_t len, struct anon_partition *out);
+
 /* ---- input (reader.c) --------------------------------------------------------------------- */
 enum anon_rec {
 	ANON_REC_EOF,
@@ -168,6 +179,8 @@ struct anon_reader {
 	char fatal_msg[256];
 	bool not_utf8;             /* pgdump: SET client_encoding named another encoding */
 	bool restricted;           /* pgdump: inside psql's \restrict block (no meta-commands) */
+	struct anon_partition *partitions; /* pgdump: partitions the dump attached so far */
+	size_t npartitions;
 	struct anon_sqlstate sql;
 };
 void anon_reader_open(struct anon_reader *r, int fd, const char *name,
@@ -270,14 +283,18 @@ int anon_spec_split(const char *spec, char *parts[3]);
 void anon_select_prepare(struct anon_run *run);
 /* Resolve the columns for a table that starts. On a usage error, returns NULL with *code and
  * msg filled (the caller stops the run there). */
+/* pgdump: `anc` are the partitioned tables the COPY's table is a partition of (a spec that
+ * names one applies to its partitions). */
 struct anon_tablesel *anon_select_table(struct anon_run *run, const char *name,
-					const struct anon_copyhdr *copy, char **names,
+					const struct anon_copyhdr *copy,
+					const struct anon_relname *anc, size_t nanc, char **names,
 					size_t nnames, size_t width, int *code, char *msg,
 					size_t msglen);
 /* Free the tables and references at the end of a run. */
 void anon_select_free(struct anon_run *run);
 /* pgdump: whether some spec could name a column of this table (INSERT refusal). */
-bool anon_select_names_table(const struct anon_run *run, const struct anon_copyhdr *h);
+bool anon_select_names_table(const struct anon_run *run, const struct anon_copyhdr *h,
+			     const struct anon_relname *anc, size_t nanc);
 /* A column's name as diagnostics may print it: the name when it looks like an identifier,
  * otherwise NULL (print the column number). */
 const char *anon_name_printable(const char *name);

@@ -26,24 +26,36 @@ static struct {
 	char tool[64], domain[256];
 } key;
 
+/* The one rule for keys, in every message about one. */
+#define KEY_RULE "a key is 32 bytes: 64 hex digits or 32 raw bytes ('openssl rand -hex 32 > " \
+		 "anon.key'); anon-fpe --key-raw also takes 16 or 24"
+
+static bool key_length_ok(size_t n)
+{
+	return n == 16 || n == 24 || n == 32;
+}
+
 /* Hex (any case, even length) or raw bytes; trailing white space of a hex file is ignored. */
-static void key_parse(const unsigned char *s, size_t n, const char *what)
+static void key_parse(const unsigned char *s, size_t n, const char *what, bool env)
 {
 	size_t h = n;
 	while (h > 0 && isspace(s[h - 1]))
 		h--;
-	bool hex = h > 0 && h % 2 == 0;
+	if (h == 0)
+		anon_die(EX_CONFIG, "%s: %s", what, env ? "ANON_KEY is empty" : "key file is empty");
+	bool hex = h % 2 == 0;
 	for (size_t i = 0; i < h && hex; i++)
 		hex = isxdigit(s[i]);
+	if (env && !hex)
+		anon_die(EX_CONFIG, "ANON_KEY must be hex: %s", KEY_RULE);
 	if (hex) {
-		if (h / 2 < 16 || h / 2 > KEY_MAX)
-			anon_die(EX_CONFIG, "%s: a hex key must be 32 to 128 hex digits", what);
+		if (!key_length_ok(h / 2))
+			anon_die(EX_CONFIG, "%s: %zu hex digits: %s", what, h, KEY_RULE);
 		anon_hex_decode((const char *)s, h, key.bytes);
 		key.len = h / 2;
 	} else {
-		if (n < 16 || n > KEY_MAX)
-			anon_die(EX_CONFIG, "%s: a raw key must be 16 to 64 bytes (use "
-				 "'openssl rand -hex 32')", what);
+		if (!key_length_ok(n))
+			anon_die(EX_CONFIG, "%s: %zu bytes: %s", what, n, KEY_RULE);
 		memcpy(key.bytes, s, n);
 		key.len = n;
 	}
@@ -72,7 +84,7 @@ static void key_read_file(const char *file)
 			anon_die(EX_CONFIG, "%s: key file is too large", file);
 	}
 	close(fd);
-	key_parse(buf, n, file);
+	key_parse(buf, n, file, false);
 	OPENSSL_cleanse(buf, sizeof buf);
 }
 
@@ -103,7 +115,7 @@ bool anon_key_load(const char *tool, const char *file, const char *domain)
 	if (file && *file)
 		key_read_file(file);
 	else if (env && *env)
-		key_parse((const unsigned char *)env, strlen(env), "ANON_KEY");
+		key_parse((const unsigned char *)env, strlen(env), "ANON_KEY", true);
 	else
 		return false;
 	key.loaded = true;
@@ -149,8 +161,8 @@ const unsigned char *anon_key_raw(size_t *len)
 void anon_key_derive(const char *purpose, unsigned char *out, size_t len)
 {
 	need_key();
-	if (key.len < 32)
-		anon_die(EX_CONFIG, "the key must be 32 bytes (64 hex digits) to derive subkeys");
+	if (key.len != 32)
+		anon_die(EX_CONFIG, "the key has %zu bytes: %s", key.len, KEY_RULE);
 	struct anon_buf info = {0};
 	anon_buf_addstr(&info, key.tool);
 	anon_buf_addc(&info, 0);

@@ -104,6 +104,64 @@ bad:
 	return false;
 }
 
+/* ident[.ident] at *pp into a relation name. */
+static bool relname(const char **pp, const char *end, struct anon_relname *out)
+{
+	char *a = anon_sql_ident(pp, end, ". (;");
+	if (!a)
+		return false;
+	if (*pp < end && **pp == '.') {
+		++*pp;
+		out->schema = a;
+		if (!(out->table = anon_sql_ident(pp, end, ". (;"))) {
+			free(a);
+			out->schema = NULL;
+			return false;
+		}
+	} else {
+		out->schema = NULL;
+		out->table = a;
+	}
+	return true;
+}
+
+static bool skip_word(const char **pp, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+	if ((size_t)(end - *pp) < n || memcmp(*pp, word, n) != 0)
+		return false;
+	*pp += n;
+	return true;
+}
+
+static void relname_free(struct anon_relname *r)
+{
+	free(r->schema);
+	free(r->table);
+	r->schema = r->table = NULL;
+}
+
+bool anon_partition_parse(const unsigned char *line, size_t len, struct anon_partition *out)
+{
+	const char *p = (const char *)line, *end = p + len;
+	memset(out, 0, sizeof *out);
+	if (skip_word(&p, end, "ALTER TABLE ")) {
+		skip_word(&p, end, "ONLY ");
+		if (!relname(&p, end, &out->parent))
+			return false;
+		if (skip_word(&p, end, " ATTACH PARTITION ") && relname(&p, end, &out->child))
+			return true;
+	} else if (skip_word(&p, end, "CREATE TABLE ")) {
+		if (!relname(&p, end, &out->child))
+			return false;
+		if (skip_word(&p, end, " PARTITION OF ") && relname(&p, end, &out->parent))
+			return true;
+	}
+	relname_free(&out->child);
+	relname_free(&out->parent);
+	return false;
+}
+
 bool anon_insert_parse(const unsigned char *line, size_t len, struct anon_copyhdr *h)
 {
 	static const char head[] = "INSERT INTO ";

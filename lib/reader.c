@@ -45,6 +45,13 @@ void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 
 void anon_reader_close(struct anon_reader *r)
 {
+	for (size_t i = 0; i < r->npartitions; i++) {
+		free(r->partitions[i].child.schema);
+		free(r->partitions[i].child.table);
+		free(r->partitions[i].parent.schema);
+		free(r->partitions[i].parent.table);
+	}
+	free(r->partitions);
 	free(r->buf);
 	free(r->row.cell);
 	anon_copyhdr_free(&r->copy);
@@ -171,6 +178,12 @@ static enum anon_rec check_magic(struct anon_reader *r)
  * whether character rules may run. */
 static void note_statement(struct anon_reader *r, const unsigned char *p, size_t n)
 {
+	struct anon_partition part;
+	if ((n > 30 && (p[0] == 'A' || p[0] == 'C')) && anon_partition_parse(p, n, &part)) {
+		r->partitions = anon_xrealloc(r->partitions,
+					      (r->npartitions + 1) * sizeof *r->partitions);
+		r->partitions[r->npartitions++] = part;
+	}
 	if (n > 10 && memcmp(p, "\\restrict ", 10) == 0)
 		r->restricted = true;
 	if (n > 12 && memcmp(p, "\\unrestrict ", 12) == 0)

@@ -34,6 +34,7 @@ struct runner {
 	bool running;                /* the way out has work to do */
 	bool progress;
 	bool out_in_copy;            /* pgdump: the output so far ends inside a COPY block */
+	uint64_t rows_flushed;       /* rows whose bytes have been written */
 
 	struct anon_worker *workers;
 	unsigned nworkers;
@@ -116,6 +117,8 @@ static void on_abort(void *arg, int code)
 	}
 	if (run->rej_fd >= 0 && !run->rej.failed)
 		anon_writer_flush(&run->rej);
+	if (R->out.failed)
+		run->n.rows_out = R->rows_flushed;
 	run->n.bytes_in = R->r.bytes_in;
 	run->n.bytes_out = R->out.bytes_out;
 	json_t *rec = anon_audit_record(run);
@@ -198,9 +201,7 @@ static void retire(struct runner *R, struct anon_chunk *c)
 	struct anon_run *run = R->run;
 	pthread_mutex_lock(&R->wlock);
 	anon_rejects_retire(run, c);
-	anon_writer_put(&R->out, c->out.p, c->out.len);
-	if (c->out.len || c->nitems)
-		R->out_in_copy = c->out_in_copy;
+	uint64_t rows_before = run->n.rows_out;
 	run->n.rows_in += c->rows_in;
 	run->n.rows_out += c->rows_out;
 	run->n.rows_rejected += c->rows_rejected;
@@ -215,6 +216,15 @@ static void retire(struct runner *R, struct anon_chunk *c)
 		col->kept += k->kept;
 		col->nulled += k->nulled;
 	}
+	uint64_t before = R->out.bytes_out;
+	anon_writer_put(&R->out, c->out.p, c->out.len);
+	/* rows whose bytes have left: the audit of a failed write counts no more */
+	if (R->out.buf.len == 0)
+		R->rows_flushed = run->n.rows_out;
+	else if (R->out.bytes_out > before)
+		R->rows_flushed = rows_before;
+	if (c->out.len || c->nitems)
+		R->out_in_copy = c->out_in_copy;
 	pthread_mutex_unlock(&R->wlock);
 	if (c->stopped)
 		anon_die(c->stop_code, "%s", c->stop_msg);
@@ -351,6 +361,32 @@ static void refill(struct runner *R)
 
 /* ---- tables --------------------------------------------------------------------------------- */
 
+static bool same_rel(const char *s1, const char *t1, const char *s2, const char *t2)
+{
+	return strcmp(t1, t2) == 0 && ((!s1 && !s2) || (s1 && s2 && strcmp(s1, s2) == 0));
+}
+
+/* The partitioned tables a dump's table belongs to, nearest first (borrowed names). */
+static size_t ancestors(const struct anon_reader *r, const struct anon_copyhdr *h,
+			struct anon_relname *out, size_t max)
+{
+	const char *schema = h->schema, *table = h->table;
+	size_t n = 0;
+	while (n < max) {
+		size_t i;
+		for (i = 0; i < r->npartitions; i++)
+			if (same_rel(r->partitions[i].child.schema, r->partitions[i].child.table,
+				     schema, table))
+				break;
+		if (i == r->npartitions)
+			break;
+		out[n++] = r->partitions[i].parent;
+		schema = r->partitions[i].parent.schema;
+		table = r->partitions[i].parent.table;
+	}
+	return n;
+}
+
 static struct anon_tablesel *table_start(struct runner *R, const char *name,
 					 const struct anon_copyhdr *copy, char **names,
 					 size_t nnames, size_t width, uint64_t line)
@@ -358,8 +394,10 @@ static struct anon_tablesel *table_start(struct runner *R, const char *name,
 	struct anon_run *run = R->run;
 	char msg[300], where[400];
 	int code = 0;
-	struct anon_tablesel *t = anon_select_table(run, name, copy, names, nnames, width, &code,
-						    msg, sizeof msg);
+	struct anon_relname anc[16];
+	size_t nanc = copy ? ancestors(&R->r, copy, anc, 16) : 0;
+	struct anon_tablesel *t = anon_select_table(run, name, copy, anc, nanc, names, nnames,
+						    width, &code, msg, sizeof msg);
 	if (!t) {
 		for (size_t i = 0; i < nnames; i++)
 			free(names[i]);
@@ -432,7 +470,9 @@ static void take_insert(struct runner *R)
 	struct anon_run *run = R->run;
 	const struct anon_copyhdr *h = &R->r.copy;
 	uint64_t line = R->r.line - 1;
-	if (anon_select_names_table(run, h)) {
+	struct anon_relname anc[16];
+	size_t nanc = ancestors(&R->r, h, anc, 16);
+	if (anon_select_names_table(run, h, anc, nanc)) {
 		char msg[400];
 		snprintf(msg, sizeof msg, "%s:%llu: INSERT statements (pg_dump --inserts or "
 			 "--column-inserts) hold the rows of %s%s%s, which -c names: they cannot "

@@ -98,20 +98,33 @@ const char *anon_name_printable(const char *name)
 	return letter && digits * 2 <= n ? name : NULL;
 }
 
-/* Does ref r name table h (its schema and table parts, if it has them)? */
-static bool names_table(const struct anon_ref *r, const struct anon_copyhdr *h)
+static bool names_rel(const struct anon_ref *r, const char *schema, const char *table)
+{
+	if (strcmp(r->parts[r->nparts - 2], table) != 0)
+		return false;
+	return r->nparts < 3 || (schema && strcmp(r->parts[0], schema) == 0);
+}
+
+/* Does ref r name table h (its schema and table parts, if it has them), or a partitioned
+ * table h is a partition of? */
+static bool names_table(const struct anon_ref *r, const struct anon_copyhdr *h,
+			const struct anon_relname *anc, size_t nanc)
 {
 	if (r->nparts < 2)
 		return r->nparts == 1;
-	if (strcmp(r->parts[r->nparts - 2], h->table) != 0)
-		return false;
-	return r->nparts < 3 || (h->schema && strcmp(r->parts[0], h->schema) == 0);
+	if (names_rel(r, h->schema, h->table))
+		return true;
+	for (size_t i = 0; i < nanc; i++)
+		if (names_rel(r, anc[i].schema, anc[i].table))
+			return true;
+	return false;
 }
 
-bool anon_select_names_table(const struct anon_run *run, const struct anon_copyhdr *h)
+bool anon_select_names_table(const struct anon_run *run, const struct anon_copyhdr *h,
+			     const struct anon_relname *anc, size_t nanc)
 {
 	for (const struct anon_ref *r = run->refs; r; r = r->next)
-		if (names_table(r, h))
+		if (names_table(r, h, anc, nanc))
 			return true;
 	return false;
 }
@@ -141,9 +154,10 @@ static int resolve_flat(const char *spec, bool quoted, char **names, size_t n, s
 	return -1;
 }
 
-static int resolve_pgdump(const struct anon_ref *r, const struct anon_copyhdr *h)
+static int resolve_pgdump(const struct anon_ref *r, const struct anon_copyhdr *h,
+			  const struct anon_relname *anc, size_t nanc)
 {
-	if (!names_table(r, h))
+	if (!names_table(r, h, anc, nanc))
 		return -1;
 	const char *col = r->parts[r->nparts - 1];
 	for (size_t i = 0; i < h->ncols; i++)
@@ -168,7 +182,8 @@ static struct anon_tablesel *fail(struct anon_tablesel *t, int *code, int c)
 }
 
 struct anon_tablesel *anon_select_table(struct anon_run *run, const char *name,
-					const struct anon_copyhdr *copy, char **names,
+					const struct anon_copyhdr *copy,
+					const struct anon_relname *anc, size_t nanc, char **names,
 					size_t nnames, size_t width, int *code, char *msg,
 					size_t msglen)
 {
@@ -181,8 +196,8 @@ struct anon_tablesel *anon_select_table(struct anon_run *run, const char *name,
 		int idx;
 		size_t dup[2] = { 0, 0 };
 		if (pgdump) {
-			idx = copy->has_cols ? resolve_pgdump(r, copy) : -1;
-			if (idx < 0 && r->nparts >= 2 && names_table(r, copy)) {
+			idx = copy->has_cols ? resolve_pgdump(r, copy, anc, nanc) : -1;
+			if (idx < 0 && r->nparts >= 2 && names_table(r, copy, anc, nanc)) {
 				snprintf(msg, msglen, "column '%s': table %s has no such column (it has "
 					 "%zu)", r->spec, name, copy->ncols);
 				return fail(t, code, EX_USAGE);
