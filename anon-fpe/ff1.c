@@ -36,7 +36,7 @@ static size_t bytelen_u128(fpe_u128 x)
 	return len;
 }
 
-const char *fpe_ff1_prepare(struct fpe_plan *p)
+const char *fpe_ff1_prepare(struct fpe_plan *p, struct fpe_aes *aes)
 {
 	p->u = p->n / 2;
 	p->v = p->n - p->u;
@@ -56,7 +56,7 @@ const char *fpe_ff1_prepare(struct fpe_plan *p)
 	size_t qlen = p->tlen + pad + 1 + p->b;
 	unsigned char block[16], chain[16];
 	ff1_p_block(p, block);
-	if (!fpe_cipher_block(p->cipher, block, chain))
+	if (!fpe_aes_block(aes, block, chain))
 		return "AES failed";
 	/* Byte j of Q is the tweak, then zeros; the last block starts at qlen - 16. */
 	for (size_t off = 0; off < qlen; off += 16) {
@@ -73,7 +73,7 @@ const char *fpe_ff1_prepare(struct fpe_plan *p)
 		}
 		for (size_t j = 0; j < 16; j++)
 			block[j] ^= chain[j];
-		if (!fpe_cipher_block(p->cipher, block, chain))
+		if (!fpe_aes_block(aes, block, chain))
 			return "AES failed";
 	}
 	return NULL;
@@ -81,13 +81,14 @@ const char *fpe_ff1_prepare(struct fpe_plan *p)
 
 /* One round's PRF output y = NUM(S) for the half `half`: the last block of Q is the fixed head
  * (already in x), then [i]^1 and [half]^b, so R = CIPH(x xor ([i] || [half]^b)). */
-static inline bool ff1_round(const struct fpe_plan *p, unsigned i, fpe_u128 half, fpe_u128 *y)
+static inline bool ff1_round(const struct fpe_plan *p, struct fpe_aes *aes, unsigned i,
+			     fpe_u128 half, fpe_u128 *y)
 {
 	unsigned char block[16], r[16];
 	fpe_u128 tail = (fpe_u128)i << (8 * p->b) | half;
 	fpe_store_be64(block, p->x_hi ^ (uint64_t)(tail >> 64));
 	fpe_store_be64(block + 8, p->x_lo ^ (uint64_t)tail);
-	if (!fpe_cipher_block(p->cipher, block, r))
+	if (!fpe_aes_block(aes, block, r))
 		return false;
 	uint64_t hi = fpe_load_be64(r), lo = fpe_load_be64(r + 8);
 	switch (p->d) {
@@ -98,8 +99,8 @@ static inline bool ff1_round(const struct fpe_plan *p, unsigned i, fpe_u128 half
 	return true;
 }
 
-static const char *ff1_run_u128(const struct fpe_plan *p, const uint16_t *in, uint16_t *out,
-				bool decrypt)
+static const char *ff1_run_u128(const struct fpe_plan *p, struct fpe_aes *aes,
+				const uint16_t *in, uint16_t *out, bool decrypt)
 {
 	fpe_u128 a = fpe_num(in, p->u, p->radix);
 	fpe_u128 b = fpe_num(in + p->u, p->v, p->radix);
@@ -107,7 +108,7 @@ static const char *ff1_run_u128(const struct fpe_plan *p, const uint16_t *in, ui
 	if (!decrypt) {
 		for (unsigned i = 0; i < ROUNDS; i++) {
 			fpe_u128 mod = (i & 1) ? p->mod_v : p->mod_u;
-			if (!ff1_round(p, i, b, &y))
+			if (!ff1_round(p, aes, i, b, &y))
 				return "AES failed";
 			fpe_u128 c = a + y % mod;
 			if (c >= mod)
@@ -118,7 +119,7 @@ static const char *ff1_run_u128(const struct fpe_plan *p, const uint16_t *in, ui
 	} else {
 		for (unsigned i = ROUNDS; i-- > 0;) {
 			fpe_u128 mod = (i & 1) ? p->mod_v : p->mod_u;
-			if (!ff1_round(p, i, a, &y))
+			if (!ff1_round(p, aes, i, a, &y))
 				return "AES failed";
 			fpe_u128 ym = y % mod;
 			fpe_u128 c = b >= ym ? b - ym : b + (mod - ym);
@@ -133,8 +134,8 @@ static const char *ff1_run_u128(const struct fpe_plan *p, const uint16_t *in, ui
 
 /* d = 8 and radix^v <= 2^32: everything in 64 bits (16-digit cards land here). The tail
  * [i]^1 || [half]^b fits the low 8 bytes of the block since b <= 4. */
-static const char *ff1_run_u64(const struct fpe_plan *p, const uint16_t *in, uint16_t *out,
-			       bool decrypt)
+static const char *ff1_run_u64(const struct fpe_plan *p, struct fpe_aes *aes,
+			       const uint16_t *in, uint16_t *out, bool decrypt)
 {
 	uint64_t a = (uint64_t)fpe_num(in, p->u, p->radix);
 	uint64_t b = (uint64_t)fpe_num(in + p->u, p->v, p->radix);
@@ -148,7 +149,7 @@ static const char *ff1_run_u64(const struct fpe_plan *p, const uint16_t *in, uin
 		uint64_t mod = mods[i & 1];
 		uint64_t half = decrypt ? a : b;
 		fpe_store_be64(block + 8, p->x_lo ^ ((uint64_t)i << shift | half));
-		if (!fpe_cipher_block(p->cipher, block, r))
+		if (!fpe_aes_block(aes, block, r))
 			return "AES failed";
 		uint64_t ym = fpe_mod64(fpe_load_be64(r), mod, invs[i & 1]);
 		if (!decrypt) {
@@ -196,8 +197,8 @@ static bool bn_to_numerals(const BIGNUM *x, uint16_t *s, size_t m, unsigned radi
 	return true;
 }
 
-static const char *ff1_run_big(const struct fpe_plan *p, const uint16_t *in, uint16_t *out,
-			       bool decrypt)
+static const char *ff1_run_big(const struct fpe_plan *p, struct fpe_aes *aes,
+			       const uint16_t *in, uint16_t *out, bool decrypt)
 {
 	const char *why = "bignum arithmetic failed";
 	size_t u = p->u, v = p->v;
@@ -240,7 +241,7 @@ static const char *ff1_run_big(const struct fpe_plan *p, const uint16_t *in, uin
 		for (size_t off = 0; off < pqlen; off += 16) {
 			for (int j = 0; j < 16; j++)
 				blk[j] = chain[j] ^ pq[off + j];
-			if (!fpe_cipher_block(p->cipher, blk, chain)) {
+			if (!fpe_aes_block(aes, blk, chain)) {
 				why = "AES failed";
 				goto out;
 			}
@@ -250,7 +251,7 @@ static const char *ff1_run_big(const struct fpe_plan *p, const uint16_t *in, uin
 			memcpy(blk, chain, 16);
 			for (int q = 0; q < 8; q++)
 				blk[15 - q] ^= (unsigned char)((uint64_t)j >> (8 * q));
-			if (!fpe_cipher_block(p->cipher, blk, s + 16 * j)) {
+			if (!fpe_aes_block(aes, blk, s + 16 * j)) {
 				why = "AES failed";
 				goto out;
 			}
@@ -278,14 +279,15 @@ out:
 	return why;
 }
 
-const char *fpe_ff1_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out, bool decrypt)
+const char *fpe_ff1_run(const struct fpe_plan *p, struct fpe_aes *aes, const uint16_t *in,
+			uint16_t *out, bool decrypt)
 {
 	switch (p->path) {
 	case FPE_PATH_U64:
-		return ff1_run_u64(p, in, out, decrypt);
+		return ff1_run_u64(p, aes, in, out, decrypt);
 	case FPE_PATH_U128:
-		return ff1_run_u128(p, in, out, decrypt);
+		return ff1_run_u128(p, aes, in, out, decrypt);
 	default:
-		return ff1_run_big(p, in, out, decrypt);
+		return ff1_run_big(p, aes, in, out, decrypt);
 	}
 }

@@ -26,7 +26,8 @@ const char *fpe_ff3_prepare(struct fpe_plan *p)
 
 /* y = NUM(REVB(CIPH(REVB(W xor [i]^4 || [half]^12)))): REVB turns the big-endian fields
  * into little-endian ones, so the block is half in 12 little-endian bytes, then W reversed. */
-static inline bool ff3_round(const struct fpe_plan *p, unsigned i, fpe_u128 half, fpe_u128 *y)
+static inline bool ff3_round(const struct fpe_plan *p, struct fpe_aes *aes, unsigned i,
+			     fpe_u128 half, fpe_u128 *y)
 {
 	const unsigned char *w = (i & 1) ? p->tl : p->tr;
 	unsigned char block[16], s[16];
@@ -35,7 +36,7 @@ static inline bool ff3_round(const struct fpe_plan *p, unsigned i, fpe_u128 half
 	block[13] = w[2];
 	block[14] = w[1];
 	block[15] = w[0];
-	if (!fpe_cipher_block(p->cipher, block, s))
+	if (!fpe_aes_block(aes, block, s))
 		return false;
 	*y = fpe_load_le(s, 16);
 	return true;
@@ -60,7 +61,8 @@ static inline fpe_u128 mod96(fpe_u128 y, fpe_u128 m, uint64_t inv)
 	return y % m;
 }
 
-const char *fpe_ff3_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out, bool decrypt)
+const char *fpe_ff3_run(const struct fpe_plan *p, struct fpe_aes *aes, const uint16_t *in,
+			uint16_t *out, bool decrypt)
 {
 	fpe_u128 a = fpe_num_rev(in, p->u, p->radix);
 	fpe_u128 b = fpe_num_rev(in + p->u, p->v, p->radix);
@@ -68,7 +70,7 @@ const char *fpe_ff3_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *
 	if (!decrypt) {
 		for (unsigned i = 0; i < ROUNDS; i++) {
 			fpe_u128 mod = (i & 1) ? p->mod_v : p->mod_u;
-			if (!ff3_round(p, i, b, &y))
+			if (!ff3_round(p, aes, i, b, &y))
 				return "AES failed";
 			fpe_u128 c = a + mod96(y, mod, (i & 1) ? p->inv_v : p->inv_u);
 			if (c >= mod)
@@ -79,7 +81,7 @@ const char *fpe_ff3_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *
 	} else {
 		for (unsigned i = ROUNDS; i-- > 0;) {
 			fpe_u128 mod = (i & 1) ? p->mod_v : p->mod_u;
-			if (!ff3_round(p, i, a, &y))
+			if (!ff3_round(p, aes, i, a, &y))
 				return "AES failed";
 			fpe_u128 ym = mod96(y, mod, (i & 1) ? p->inv_v : p->inv_u);
 			fpe_u128 c = b >= ym ? b - ym : b + (mod - ym);

@@ -21,7 +21,15 @@ enum fpe_algo { FPE_FF1, FPE_FF3_1 };
 #define FPE_FF1_MAX_TWEAK 256    /* our FF1 maxTlen, in bytes */
 #define FPE_FF3_TWEAK 7          /* FF3-1 tweaks are exactly 56 bits */
 
-/* One AES key, expanded once: keyed with K for FF1 and with REVB(K) for FF3-1. */
+/* Threads. The keyed cipher, the plans and the rules are READ-ONLY once anon-fpe's start()
+ * returns: --jobs workers share them without locks. What mutates per value (the AES context,
+ * PCRE2 match data, scratch numerals) lives in a struct fpe_aes / struct fpe_work that each
+ * thread owns. Functions without an aes/work argument use the cipher's own context and are
+ * for one thread only: tests, and start() before any worker exists. */
+
+/* One AES key, expanded once: keyed with K for FF1 and with REVB(K) for FF3-1. `ecb` is the
+ * keyed template that each thread copies (fpe_aes_init); only single-threaded callers
+ * encrypt with it directly. */
 struct fpe_cipher {
 	enum fpe_algo algo;
 	unsigned key_bits;
@@ -32,8 +40,21 @@ struct fpe_cipher {
 int fpe_cipher_init(struct fpe_cipher *c, enum fpe_algo algo, const unsigned char *key,
 		    size_t keylen);
 void fpe_cipher_free(struct fpe_cipher *c);
+
+/* One thread's AES context for a cipher: a copy of its keyed template (no re-keying). */
+struct fpe_aes {
+	EVP_CIPHER_CTX *ecb;
+};
+/* 0, or -2 when OpenSSL fails. Not concurrently with a use of the template (worker_init). */
+int fpe_aes_init(struct fpe_aes *a, const struct fpe_cipher *c);
+void fpe_aes_free(struct fpe_aes *a);
+/* The cipher's own template as an fpe_aes: single-threaded use only (see above). */
+static inline struct fpe_aes fpe_cipher_aes(const struct fpe_cipher *c)
+{
+	return (struct fpe_aes){ c->ecb };
+}
 /* One AES block; false when OpenSSL fails. */
-bool fpe_cipher_block(const struct fpe_cipher *c, const unsigned char in[16], unsigned char out[16]);
+bool fpe_aes_block(struct fpe_aes *a, const unsigned char in[16], unsigned char out[16]);
 
 /* Everything about one (key, tweak, radix, length) that does not depend on the value, so
  * that a column with a fixed tweak computes it once per length. */
@@ -63,24 +84,34 @@ size_t fpe_ff3_maxlen(unsigned radix);
 size_t fpe_maxlen(enum fpe_algo algo, unsigned radix);
 
 /* Prepare a plan; NULL on success, else what is wrong (domain, tweak length, OpenSSL).
- * The tweak bytes must outlive the plan. */
-const char *fpe_plan_init(struct fpe_plan *p, const struct fpe_cipher *c,
-			  const unsigned char *tweak, size_t tlen, unsigned radix, size_t n);
+ * FF1 runs AES over the tweak here, with the calling thread's aes. The tweak bytes must
+ * outlive the plan. A prepared plan is read-only: any thread may run it with its own aes. */
+const char *fpe_plan_init_aes(struct fpe_plan *p, const struct fpe_cipher *c,
+			      struct fpe_aes *aes, const unsigned char *tweak, size_t tlen,
+			      unsigned radix, size_t n);
 /* Use the bignum code whatever the size (tests compare both paths). FF1 only. */
 void fpe_plan_force_big(struct fpe_plan *p);
-/* Encrypt (or decrypt) the numerals in[0..n), each < radix, into out (which may be in).
+/* Encrypt (or decrypt) the numerals in[0..n), each < radix, into out (which may be in),
+ * with the calling thread's aes (a copy of the plan's cipher).
  * NULL on success, else a message (a numeral out of range, OpenSSL failure). */
+const char *fpe_plan_run_aes(const struct fpe_plan *p, struct fpe_aes *aes, const uint16_t *in,
+			     uint16_t *out, bool decrypt);
+/* The same with the cipher's own context: one thread only (tests, start()). */
+const char *fpe_plan_init(struct fpe_plan *p, const struct fpe_cipher *c,
+			  const unsigned char *tweak, size_t tlen, unsigned radix, size_t n);
 const char *fpe_plan_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out,
 			 bool decrypt);
-/* plan_init + plan_run. */
+/* plan_init + plan_run, one thread only. */
 const char *fpe_crypt(const struct fpe_cipher *c, const unsigned char *tweak, size_t tlen,
 		      unsigned radix, const uint16_t *in, uint16_t *out, size_t n, bool decrypt);
 
 /* ff1.c and ff3.c, called by fpe_plan_*() */
-const char *fpe_ff1_prepare(struct fpe_plan *p);
-const char *fpe_ff1_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out, bool decrypt);
+const char *fpe_ff1_prepare(struct fpe_plan *p, struct fpe_aes *aes);
+const char *fpe_ff1_run(const struct fpe_plan *p, struct fpe_aes *aes, const uint16_t *in,
+			uint16_t *out, bool decrypt);
 const char *fpe_ff3_prepare(struct fpe_plan *p);
-const char *fpe_ff3_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out, bool decrypt);
+const char *fpe_ff3_run(const struct fpe_plan *p, struct fpe_aes *aes, const uint16_t *in,
+			uint16_t *out, bool decrypt);
 
 /* num.c: numeral strings <-> integers */
 fpe_u128 fpe_num(const uint16_t *x, size_t m, unsigned radix);     /* most significant first */
@@ -167,7 +198,12 @@ int32_t fpe_alphabet_find(const struct fpe_alphabet *a, uint32_t cp);
 enum fpe_kind { FPE_KIND_ALPHABET, FPE_KIND_LUHN, FPE_KIND_LUHN_FAIL, FPE_KIND_RANGE };
 
 #define FPE_PLAN_CACHE 64   /* plans kept per rule for a fixed tweak, by length */
+/* range: with the fixed tweak is tabulated when its FPE domain holds more than this many
+ * times its values, i.e. when cycle-walking would take more than this many cipher calls per
+ * value on average: with the 10^6 minimum domain, ranges of fewer than 62500 values. */
+#define FPE_RANGE_WALK_MAX 16
 
+/* A rule: read-only once fpe_rule_prepare() returns (shared by every thread). */
 struct fpe_rule {
 	enum fpe_kind kind;
 	const char *name;            /* "digits", "alphabet", "luhn", "range", ... */
@@ -177,28 +213,59 @@ struct fpe_rule {
 	uint64_t range_size;         /* HI-LO+1, 0 meaning 2^64 */
 	unsigned range_radix;
 	size_t range_n;
+	/* A small range's cycle-walk for the fixed tweak, tabulated by prepare: offset (value-LO)
+	 * -> offset, encrypting and decrypting; NULL when the range is walked per value. */
+	uint32_t *range_enc, *range_dec;
 	/* --match: only characters inside capture groups are encrypted */
 	void *match;                 /* pcre2_code * */
-	void *match_data;            /* pcre2_match_data * */
-	/* set by the tool before the first value */
+	uint32_t groups;             /* its capture groups (each thread's match data holds them) */
+	/* set by the tool before prepare */
 	const struct fpe_cipher *cipher;
 	const unsigned char *tweak;  /* the fixed tweak (--tweak, or the default) */
 	size_t tlen;
+	bool tweak_per_row;          /* --tweak-column: values come with their own tweak, so a
+				      * range is never tabulated */
 	bool decrypt;
 	struct fpe_plan *plans[FPE_PLAN_CACHE];  /* for the fixed tweak, by n; filled by prepare */
 };
+
+/* What applying rules mutates: one per thread, for rules of one cipher. */
+struct fpe_work {
+	const struct fpe_cipher *cipher;
+	struct fpe_aes aes;          /* this thread's copy of the cipher's context */
+	void *match_data;            /* pcre2_match_data * for up to `groups` groups, or NULL */
+	uint32_t groups;
+	uint16_t nums[FPE_FF1_MAXLEN + 1];  /* a value's numerals and their byte offsets */
+	uint32_t pos[FPE_FF1_MAXLEN + 1];
+};
+/* For rules of cipher c whose --match patterns have at most max_groups capture groups
+ * (fpe_rule_groups). NULL on success, else a message (OpenSSL, memory). */
+const char *fpe_work_init(struct fpe_work *w, const struct fpe_cipher *c, uint32_t max_groups);
+void fpe_work_free(struct fpe_work *w);
 
 /* Parse a rule's text (NULL = digits). NULL on success, else a message for a usage error. */
 const char *fpe_rule_parse(struct fpe_rule *r, const char *text);
 /* Compile --match PATTERN into the rule; NULL or a message. */
 const char *fpe_rule_set_match(struct fpe_rule *r, const char *pattern);
-/* After cipher, tweak and direction are set: plans for the fixed tweak and the lengths a
- * column is likely to hold. NULL or a message. */
+/* The capture groups of the rule's --match pattern (0 without one). */
+uint32_t fpe_rule_groups(const struct fpe_rule *r);
+/* After cipher, tweak, tweak_per_row and direction are set: plans for the fixed tweak and the
+ * lengths a column is likely to hold, and a small range's tables. One thread only, before any
+ * work runs the rule (start()): it uses the cipher's own context. NULL or a message. */
 const char *fpe_rule_prepare(struct fpe_rule *r);
+/* Is the rule a range: small enough to tabulate (domain > FPE_RANGE_WALK_MAX * its size)?
+ * After prepare; true also with tweak_per_row, where it is walked per value all the same. */
+bool fpe_range_small(const struct fpe_rule *r);
 void fpe_rule_free(struct fpe_rule *r);
-/* Transform one value into out (appended). tweak NULL means the rule's fixed tweak.
+/* Transform one value into out (appended), with the calling thread's work (for the rule's
+ * cipher). tweak NULL means the rule's fixed tweak.
  * NULL on success, else a data error message that never contains the value. */
-const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak, size_t tlen,
-			   const unsigned char *in, size_t len, struct anon_buf *out);
+const char *fpe_rule_apply(const struct fpe_rule *r, struct fpe_work *w, const unsigned char *tweak,
+			   size_t tlen, const unsigned char *in, size_t len, struct anon_buf *out);
+/* range: the cycle-walk itself on an offset (value-LO) in [0, range_size): apply the plan
+ * (NULL: the rule's plan for the fixed tweak) again until the result is inside the range.
+ * What the tables cache; tests compare both. NULL or a message. */
+const char *fpe_range_walk(const struct fpe_rule *r, struct fpe_aes *aes,
+			   const struct fpe_plan *plan, uint64_t off, bool decrypt, uint64_t *out);
 
 #endif

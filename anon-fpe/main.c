@@ -1,5 +1,8 @@
 /* anon-fpe: format-preserving encryption of columns with NIST SP 800-38G Rev.1 FF1 (default)
- * or FF3-1, reversible with -D; the algorithms live in ff1.c/ff3.c, the rules in rule.c. */
+ * or FF3-1, reversible with -D; the algorithms live in ff1.c/ff3.c, the rules in rule.c.
+ * The tool state and the rules are read-only once start() returns; each --jobs worker has
+ * its own AES context, match data and SHA-256 context (struct fpe_worker). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +25,15 @@ struct fpe_tool {
 	const char *tweak_column;
 	struct anon_ref *tweak_ref;
 	const char *match;
-	bool checked;                     /* option combinations checked (first rule) */
-	struct fpe_cipher cipher;
+	uint32_t max_groups;              /* capture groups of the rules' --match patterns */
+	struct fpe_cipher cipher;         /* keyed in start(): the template workers copy */
 	EVP_MD *sha256;                   /* --tweak-column: tweak = SHA-256(label, value) */
-	EVP_MD_CTX *md;
+};
+
+/* What one worker mutates per value. */
+struct fpe_worker {
+	struct fpe_work work;             /* AES context, --match data, scratch numerals */
+	EVP_MD_CTX *md;                   /* --tweak-column */
 };
 
 enum { OPT_ALGO = 256, OPT_KEY_RAW, OPT_KEY_BITS, OPT_TWEAK, OPT_TWEAK_COLUMN, OPT_MATCH,
@@ -47,9 +55,9 @@ static const char *algo_name(enum fpe_algo a)
 	return a == FPE_FF1 ? "FF1" : "FF3-1";
 }
 
-static int option(struct anon_ctx *ctx, int opt, const char *arg)
+static int option(struct anon_run *run, int opt, const char *arg)
 {
-	struct fpe_tool *t = anon_tool_state(ctx);
+	struct fpe_tool *t = anon_tool_state(run);
 	int64_t n;
 	switch (opt) {
 	case 'D':
@@ -62,7 +70,7 @@ static int option(struct anon_ctx *ctx, int opt, const char *arg)
 		else if (strcmp(arg, "ff3-1") == 0)
 			t->algo = FPE_FF3_1;
 		else {
-			anon_warn("--algo takes ff1 or ff3-1");
+			anon_error("--algo takes ff1 or ff3-1");
 			return EX_USAGE;
 		}
 		return 0;
@@ -71,7 +79,7 @@ static int option(struct anon_ctx *ctx, int opt, const char *arg)
 		return 0;
 	case OPT_KEY_BITS:
 		if (!anon_parse_int64(arg, &n) || (n != 128 && n != 192 && n != 256)) {
-			anon_warn("--key-bits takes 128, 192 or 256");
+			anon_error("--key-bits takes 128, 192 or 256");
 			return EX_USAGE;
 		}
 		t->key_bits = (unsigned)n;
@@ -79,12 +87,12 @@ static int option(struct anon_ctx *ctx, int opt, const char *arg)
 	case OPT_TWEAK: {
 		size_t len = strlen(arg);
 		if (len % 2 || len / 2 > FPE_FF1_MAX_TWEAK) {
-			anon_warn("--tweak takes an even number of hex digits (at most %d bytes)",
-				  FPE_FF1_MAX_TWEAK);
+			anon_error("--tweak takes an even number of hex digits (at most %d bytes)",
+				   FPE_FF1_MAX_TWEAK);
 			return EX_USAGE;
 		}
 		if (!anon_hex_decode(arg, len, t->tweak)) {
-			anon_warn("--tweak takes hex digits");
+			anon_error("--tweak takes hex digits");
 			return EX_USAGE;
 		}
 		t->tlen = len / 2;
@@ -102,31 +110,9 @@ static int option(struct anon_ctx *ctx, int opt, const char *arg)
 	return EX_USAGE;
 }
 
-/* Checks that need every option: run once, from the first rule. */
-static int check_options(struct anon_ctx *ctx, struct fpe_tool *t)
+static int rule(struct anon_run *run, struct anon_column *col)
 {
-	if (t->tweak_given && t->tweak_column) {
-		anon_warn("--tweak and --tweak-column exclude each other");
-		return EX_USAGE;
-	}
-	if (t->algo == FPE_FF3_1 && t->tweak_given && t->tlen != FPE_FF3_TWEAK) {
-		anon_warn("--tweak: FF3-1 tweaks are exactly 7 bytes (14 hex digits)");
-		return EX_USAGE;
-	}
-	if (!t->tweak_given && t->algo == FPE_FF3_1)
-		t->tlen = FPE_FF3_TWEAK;  /* the default FF3-1 tweak: seven zero bytes */
-	if (t->tweak_column)
-		t->tweak_ref = anon_ref_add(ctx, t->tweak_column);
-	t->checked = true;
-	return 0;
-}
-
-static int rule(struct anon_ctx *ctx, struct anon_column *col)
-{
-	struct fpe_tool *t = anon_tool_state(ctx);
-	int rc;
-	if (!t->checked && (rc = check_options(ctx, t)) != 0)
-		return rc;
+	struct fpe_tool *t = anon_tool_state(run);
 	struct fpe_rule *r = calloc(1, sizeof *r);
 	if (!r)
 		anon_die(EX_SOFTWARE, "out of memory");
@@ -138,12 +124,14 @@ static int rule(struct anon_ctx *ctx, struct anon_column *col)
 	if (!why && t->tweak_column && strcmp(t->tweak_column, col->spec) == 0)
 		why = "a column cannot be its own --tweak-column (decrypting would need the plaintext)";
 	if (why) {
-		anon_warn("column '%s': %s", col->spec, why);
+		anon_error("column '%s': %s", col->spec, why);
 		fpe_rule_free(r);
 		free(r);
 		return EX_USAGE;
 	}
 	r->decrypt = t->decrypt;
+	if (fpe_rule_groups(r) > t->max_groups)
+		t->max_groups = fpe_rule_groups(r);
 	col->state = r;
 
 	json_t *p = json_object();
@@ -175,6 +163,25 @@ static int rule(struct anon_ctx *ctx, struct anon_column *col)
 	return 0;
 }
 
+/* Checks that need every option. */
+static int check(struct anon_run *run)
+{
+	struct fpe_tool *t = anon_tool_state(run);
+	if (t->tweak_given && t->tweak_column) {
+		anon_error("--tweak and --tweak-column exclude each other");
+		return EX_USAGE;
+	}
+	if (t->algo == FPE_FF3_1 && t->tweak_given && t->tlen != FPE_FF3_TWEAK) {
+		anon_error("--tweak: FF3-1 tweaks are exactly 7 bytes (14 hex digits)");
+		return EX_USAGE;
+	}
+	if (!t->tweak_given && t->algo == FPE_FF3_1)
+		t->tlen = FPE_FF3_TWEAK;  /* the default FF3-1 tweak: seven zero bytes */
+	if (t->tweak_column)
+		t->tweak_ref = anon_ref_add(run, t->tweak_column);
+	return 0;
+}
+
 static void load_key(struct fpe_tool *t)
 {
 	unsigned char derived[32];
@@ -202,18 +209,17 @@ static void load_key(struct fpe_tool *t)
 		anon_die(EX_SOFTWARE, "AES-%zu is not available in this OpenSSL", len * 8);
 }
 
-static int start(struct anon_ctx *ctx)
+static int start(struct anon_run *run)
 {
-	struct fpe_tool *t = anon_tool_state(ctx);
+	struct fpe_tool *t = anon_tool_state(run);
 	size_t ncols;
-	struct anon_column *cols = anon_ctx_columns(ctx, &ncols);
+	struct anon_column *cols = anon_run_columns(run, &ncols);
 	if (ncols == 0)
 		return 0;
 	load_key(t);
 	if (t->tweak_column) {
 		t->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-		t->md = EVP_MD_CTX_new();
-		if (!t->sha256 || !t->md)
+		if (!t->sha256)
 			anon_die(EX_SOFTWARE, "SHA-256 is not available in this OpenSSL");
 	}
 	for (size_t i = 0; i < ncols; i++) {
@@ -221,11 +227,18 @@ static int start(struct anon_ctx *ctx)
 		r->cipher = &t->cipher;
 		r->tweak = t->tweak;
 		r->tlen = t->tlen;
+		r->tweak_per_row = t->tweak_column != NULL;
 		const char *why = fpe_rule_prepare(r);
 		if (why) {
-			anon_warn("column '%s': %s", cols[i].spec, why);
+			anon_error("column '%s': %s", cols[i].spec, why);
 			return EX_USAGE;
 		}
+		/* A per-row tweak changes the permutation on every row: no table can serve it. */
+		if (t->tweak_column && fpe_range_small(r))
+			anon_warn("column '%s': range: of %" PRIu64 " values with --tweak-column "
+				  "cycle-walks about %" PRIu64 " cipher calls per value (a table "
+				  "needs a fixed tweak)", cols[i].spec, r->range_size,
+				  (uint64_t)fpe_pow96(r->range_radix, r->range_n) / r->range_size);
 		json_object_set_new(cols[i].params, "key_bits", json_integer(t->cipher.key_bits));
 		if (r->kind == FPE_KIND_RANGE) {
 			json_object_set_new(cols[i].params, "domain_radix", json_integer(r->range_radix));
@@ -235,29 +248,58 @@ static int start(struct anon_ctx *ctx)
 	return 0;
 }
 
+/* Main thread, once per worker, after start(): copies of what a value mutates. */
+static void *worker_init(struct anon_run *run)
+{
+	const struct fpe_tool *t = anon_tool_state(run);
+	struct fpe_worker *w = calloc(1, sizeof *w);
+	if (!w)
+		anon_die(EX_SOFTWARE, "out of memory");
+	if (!t->cipher.ecb)
+		return w;  /* nothing selected: apply() is never called */
+	const char *why = fpe_work_init(&w->work, &t->cipher, t->max_groups);
+	if (why)
+		anon_die(EX_SOFTWARE, "%s", why);
+	if (t->tweak_column && !(w->md = EVP_MD_CTX_new()))
+		anon_die(EX_SOFTWARE, "out of memory");
+	return w;
+}
+
+/* Main thread, after the last row: the worker keeps no figures, so only release it. */
+static void worker_free(struct anon_run *run, void *worker)
+{
+	struct fpe_worker *w = worker;
+	if (!w)
+		return;
+	fpe_work_free(&w->work);
+	EVP_MD_CTX_free(w->md);
+	free(w);
+}
+
 /* The tweak for a row: the first bytes of SHA-256 over a label and the column's value, so any
  * value (NULL included, distinct from empty) gives a tweak of the length the algorithm wants. */
-static bool row_tweak(struct fpe_tool *t, const struct anon_field *f, unsigned char *out,
-		      size_t len)
+static bool row_tweak(const struct fpe_tool *t, EVP_MD_CTX *md, const struct anon_field *f,
+		      unsigned char *out, size_t len)
 {
 	static const char label[] = "anon-fpe tweak v1";
 	unsigned char kind = f->null ? 0 : 1, digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen;
-	if (EVP_DigestInit_ex2(t->md, t->sha256, NULL) != 1 ||
-	    EVP_DigestUpdate(t->md, label, sizeof label) != 1 ||
-	    EVP_DigestUpdate(t->md, &kind, 1) != 1 ||
-	    (!f->null && f->len && EVP_DigestUpdate(t->md, f->p, f->len) != 1) ||
-	    EVP_DigestFinal_ex(t->md, digest, &dlen) != 1)
+	if (EVP_DigestInit_ex2(md, t->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(md, label, sizeof label) != 1 ||
+	    EVP_DigestUpdate(md, &kind, 1) != 1 ||
+	    (!f->null && f->len && EVP_DigestUpdate(md, f->p, f->len) != 1) ||
+	    EVP_DigestFinal_ex(md, digest, &dlen) != 1)
 		return false;
 	memcpy(out, digest, len);
 	return true;
 }
 
-static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column *col,
+static enum anon_status apply(const struct anon_rowinfo *row, const struct anon_column *col,
 			      const struct anon_field *in, struct anon_field *out,
 			      struct anon_buf *scratch, const char **errmsg)
 {
-	struct fpe_tool *t = anon_tool_state(row->ctx);
+	const struct fpe_tool *t = anon_tool_state(row->run);
+	struct fpe_worker *w = row->worker;
 	const struct fpe_rule *r = col->state;
 	unsigned char tweak[8];
 	size_t tlen = 0;
@@ -273,12 +315,13 @@ static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column
 			return ANON_ERR;
 		}
 		tlen = t->algo == FPE_FF3_1 ? FPE_FF3_TWEAK : 8;
-		if (!row_tweak(t, &f, tweak, tlen)) {
+		if (!row_tweak(t, w->md, &f, tweak, tlen)) {
 			*errmsg = "SHA-256 failed";
 			return ANON_ERR;
 		}
 	}
-	const char *why = fpe_rule_apply(r, tlen ? tweak : NULL, tlen, in->p, in->len, scratch);
+	const char *why = fpe_rule_apply(r, &w->work, tlen ? tweak : NULL, tlen, in->p, in->len,
+					 scratch);
 	if (why) {
 		*errmsg = why;
 		return ANON_ERR;
@@ -289,6 +332,12 @@ static enum anon_status apply(const struct anon_rowinfo *row, struct anon_column
 	out->len = scratch->len;
 	out->null = false;
 	return ANON_OK;
+}
+
+static void rule_free(struct anon_column *col)
+{
+	fpe_rule_free(col->state);
+	free(col->state);
 }
 
 static const struct anon_tool tool = {
@@ -302,16 +351,19 @@ static const struct anon_tool tool = {
 	.needs_key = true,
 	.option = option,
 	.rule = rule,
+	.check = check,
 	.start = start,
+	.worker_init = worker_init,
+	.worker_free = worker_free,
 	.apply = apply,
+	.rule_free = rule_free,
 };
 
 int main(int argc, char **argv)
 {
 	struct fpe_tool t = { .algo = FPE_FF1 };
 	int rc = anon_main(&tool, &t, argc, argv);
-	fpe_cipher_free(&t.cipher);
-	EVP_MD_CTX_free(t.md);
+	fpe_cipher_free(&t.cipher);  /* the template: each worker freed its own copy */
 	EVP_MD_free(t.sha256);
 	return rc;
 }

@@ -42,10 +42,26 @@ void fpe_cipher_free(struct fpe_cipher *c)
 	c->ecb = NULL;
 }
 
-bool fpe_cipher_block(const struct fpe_cipher *c, const unsigned char in[16], unsigned char out[16])
+int fpe_aes_init(struct fpe_aes *a, const struct fpe_cipher *c)
+{
+	a->ecb = EVP_CIPHER_CTX_new();
+	if (!a->ecb || !c->ecb || EVP_CIPHER_CTX_copy(a->ecb, c->ecb) != 1) {
+		fpe_aes_free(a);
+		return -2;
+	}
+	return 0;
+}
+
+void fpe_aes_free(struct fpe_aes *a)
+{
+	EVP_CIPHER_CTX_free(a->ecb);
+	a->ecb = NULL;
+}
+
+bool fpe_aes_block(struct fpe_aes *a, const unsigned char in[16], unsigned char out[16])
 {
 	int outl;
-	return EVP_EncryptUpdate(c->ecb, out, &outl, in, 16) == 1 && outl == 16;
+	return EVP_EncryptUpdate(a->ecb, out, &outl, in, 16) == 1 && outl == 16;
 }
 
 /* ---- limits --------------------------------------------------------------------------------- */
@@ -167,8 +183,9 @@ void fpe_str_rev(fpe_u128 v, unsigned radix, uint16_t *x, size_t m)
 
 /* ---- plans ---------------------------------------------------------------------------------- */
 
-const char *fpe_plan_init(struct fpe_plan *p, const struct fpe_cipher *c,
-			  const unsigned char *tweak, size_t tlen, unsigned radix, size_t n)
+const char *fpe_plan_init_aes(struct fpe_plan *p, const struct fpe_cipher *c,
+			      struct fpe_aes *aes, const unsigned char *tweak, size_t tlen,
+			      unsigned radix, size_t n)
 {
 	const char *why = fpe_check(c->algo, radix, n, tlen);
 	if (why)
@@ -179,7 +196,7 @@ const char *fpe_plan_init(struct fpe_plan *p, const struct fpe_cipher *c,
 	p->n = n;
 	p->tweak = tweak;
 	p->tlen = tlen;
-	const char *why2 = c->algo == FPE_FF1 ? fpe_ff1_prepare(p) : fpe_ff3_prepare(p);
+	const char *why2 = c->algo == FPE_FF1 ? fpe_ff1_prepare(p, aes) : fpe_ff3_prepare(p);
 	const fpe_u128 small = (fpe_u128)1 << 32;
 	if (p->mod_u && p->mod_u <= small)
 		p->inv_u = UINT64_MAX / (uint64_t)p->mod_u;
@@ -194,13 +211,29 @@ void fpe_plan_force_big(struct fpe_plan *p)
 		p->path = FPE_PATH_BIG;
 }
 
-const char *fpe_plan_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out, bool decrypt)
+const char *fpe_plan_run_aes(const struct fpe_plan *p, struct fpe_aes *aes, const uint16_t *in,
+			     uint16_t *out, bool decrypt)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (in[i] >= p->radix)
 			return "numeral outside the radix";
-	return p->cipher->algo == FPE_FF1 ? fpe_ff1_run(p, in, out, decrypt)
-					  : fpe_ff3_run(p, in, out, decrypt);
+	return p->cipher->algo == FPE_FF1 ? fpe_ff1_run(p, aes, in, out, decrypt)
+					  : fpe_ff3_run(p, aes, in, out, decrypt);
+}
+
+/* ---- single-threaded conveniences: the cipher's own context ----------------------------- */
+
+const char *fpe_plan_init(struct fpe_plan *p, const struct fpe_cipher *c,
+			  const unsigned char *tweak, size_t tlen, unsigned radix, size_t n)
+{
+	struct fpe_aes own = fpe_cipher_aes(c);
+	return fpe_plan_init_aes(p, c, &own, tweak, tlen, radix, n);
+}
+
+const char *fpe_plan_run(const struct fpe_plan *p, const uint16_t *in, uint16_t *out, bool decrypt)
+{
+	struct fpe_aes own = fpe_cipher_aes(p->cipher);
+	return fpe_plan_run_aes(p, &own, in, out, decrypt);
 }
 
 const char *fpe_crypt(const struct fpe_cipher *c, const unsigned char *tweak, size_t tlen,

@@ -1,17 +1,17 @@
 /* rule.c: what one `-c COL=RULE` does to a value: pick the symbols to encrypt (alphabet,
  * --match capture groups, Luhn check digit), run FF1/FF3-1 on them and put them back in place;
- * or permute the integers of range:LO..HI by cycle-walking. */
+ * or permute the integers of range:LO..HI by cycle-walking, tabulated once for small ranges.
+ * A prepared rule is read-only; what a value mutates is the calling thread's struct fpe_work. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <pcre2.h>
 
 #include "fpe.h"
-
-#define MAX_GROUPS 32
 
 /* ---- parsing -------------------------------------------------------------------------------- */
 
@@ -134,9 +134,47 @@ const char *fpe_rule_set_match(struct fpe_rule *r, const char *pattern)
 	}
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  /* the interpreter is the fallback */
 	r->match = re;
-	r->match_data = pcre2_match_data_create_from_pattern(re, NULL);
-	if (!r->match_data)
+	r->groups = groups;
+	return NULL;
+}
+
+uint32_t fpe_rule_groups(const struct fpe_rule *r)
+{
+	return r->match ? r->groups : 0;
+}
+
+bool fpe_range_small(const struct fpe_rule *r)
+{
+	if (r->kind != FPE_KIND_RANGE || !r->range_radix || r->range_size == 0 ||
+	    r->range_size >= UINT32_MAX)  /* tables hold 32-bit offsets */
+		return false;
+	return (fpe_u128)r->range_size * FPE_RANGE_WALK_MAX < pow_sat(r->range_radix, r->range_n);
+}
+
+/* A small range's walk, once for every offset: each walk from an offset in the range steps
+ * through the values outside it that follow it on its cycle, up to the next offset inside;
+ * the cycles partition the domain, so all the walks together take at most one pass over it
+ * (10^6 cipher calls). The decrypting table is the inverse of the encrypting one, which is
+ * what walking backwards gives. */
+static const char *range_tabulate(struct fpe_rule *r)
+{
+	const uint64_t size = r->range_size;  /* < 10^6/16 when small */
+	r->range_enc = malloc(size * sizeof *r->range_enc);
+	r->range_dec = malloc(size * sizeof *r->range_dec);
+	if (!r->range_enc || !r->range_dec)
 		return "out of memory";
+	memset(r->range_dec, 0xff, size * sizeof *r->range_dec);
+	struct fpe_aes own = fpe_cipher_aes(r->cipher);
+	for (uint64_t x = 0; x < size; x++) {
+		uint64_t y;
+		const char *why = fpe_range_walk(r, &own, NULL, x, false, &y);
+		if (why)
+			return why;
+		if (r->range_dec[y] != UINT32_MAX)
+			return "range: the cycle-walk is not a permutation (internal error)";
+		r->range_enc[x] = (uint32_t)y;
+		r->range_dec[y] = (uint32_t)x;
+	}
 	return NULL;
 }
 
@@ -147,6 +185,7 @@ const char *fpe_rule_prepare(struct fpe_rule *r)
 		if (!r->range_radix)
 			return "range: no FPE domain fits";
 	}
+	struct fpe_aes own = fpe_cipher_aes(r->cipher);  /* one thread: before any worker */
 	unsigned radix = r->kind == FPE_KIND_RANGE ? r->range_radix : r->alpha.radix;
 	for (size_t n = 2; n < FPE_PLAN_CACHE; n++) {
 		if (r->kind == FPE_KIND_RANGE && n != r->range_n)
@@ -156,7 +195,7 @@ const char *fpe_rule_prepare(struct fpe_rule *r)
 		struct fpe_plan *p = malloc(sizeof *p);
 		if (!p)
 			return "out of memory";
-		const char *why = fpe_plan_init(p, r->cipher, r->tweak, r->tlen, radix, n);
+		const char *why = fpe_plan_init_aes(p, r->cipher, &own, r->tweak, r->tlen, radix, n);
 		if (why) {
 			free(p);
 			return why;
@@ -165,6 +204,8 @@ const char *fpe_rule_prepare(struct fpe_rule *r)
 	}
 	if (r->kind == FPE_KIND_RANGE && !r->plans[r->range_n])
 		return fpe_check(r->cipher->algo, radix, r->range_n, r->tlen);
+	if (fpe_range_small(r) && !r->tweak_per_row)
+		return range_tabulate(r);
 	return NULL;
 }
 
@@ -172,28 +213,80 @@ void fpe_rule_free(struct fpe_rule *r)
 {
 	for (size_t n = 0; n < FPE_PLAN_CACHE; n++)
 		free(r->plans[n]);
-	pcre2_match_data_free(r->match_data);
+	/* a small range's whole permutation: as secret as the key */
+	if (r->range_enc)
+		OPENSSL_cleanse(r->range_enc, r->range_size * sizeof *r->range_enc);
+	if (r->range_dec)
+		OPENSSL_cleanse(r->range_dec, r->range_size * sizeof *r->range_dec);
+	free(r->range_enc);
+	free(r->range_dec);
 	pcre2_code_free(r->match);
 	fpe_alphabet_free(&r->alpha);
 	memset(r, 0, sizeof *r);
 }
 
+const char *fpe_work_init(struct fpe_work *w, const struct fpe_cipher *c, uint32_t max_groups)
+{
+	memset(w, 0, sizeof *w);
+	w->cipher = c;
+	if (fpe_aes_init(&w->aes, c) != 0)
+		return "cannot copy the AES context";
+	if (max_groups) {
+		w->match_data = pcre2_match_data_create(max_groups + 1, NULL);
+		if (!w->match_data) {
+			fpe_work_free(w);
+			return "out of memory";
+		}
+		w->groups = max_groups;
+	}
+	return NULL;
+}
+
+void fpe_work_free(struct fpe_work *w)
+{
+	fpe_aes_free(&w->aes);
+	pcre2_match_data_free(w->match_data);
+	w->match_data = NULL;
+}
+
 /* ---- applying ------------------------------------------------------------------------------- */
 
 /* Run the cipher over nums[0..n) with the cached plan for the fixed tweak, or a fresh one. */
-static const char *crypt_numerals(const struct fpe_rule *r, const unsigned char *tweak,
-				  size_t tlen, unsigned radix, uint16_t *nums, size_t n)
+static const char *crypt_numerals(const struct fpe_rule *r, struct fpe_work *w,
+				  const unsigned char *tweak, size_t tlen, unsigned radix,
+				  uint16_t *nums, size_t n)
 {
 	if (!tweak && n < FPE_PLAN_CACHE && r->plans[n])
-		return fpe_plan_run(r->plans[n], nums, nums, r->decrypt);
+		return fpe_plan_run_aes(r->plans[n], &w->aes, nums, nums, r->decrypt);
 	struct fpe_plan plan;
-	const char *why = fpe_plan_init(&plan, r->cipher, tweak ? tweak : r->tweak,
-					tweak ? tlen : r->tlen, radix, n);
-	return why ? why : fpe_plan_run(&plan, nums, nums, r->decrypt);
+	const char *why = fpe_plan_init_aes(&plan, r->cipher, &w->aes, tweak ? tweak : r->tweak,
+					    tweak ? tlen : r->tlen, radix, n);
+	return why ? why : fpe_plan_run_aes(&plan, &w->aes, nums, nums, r->decrypt);
 }
 
-static const char *apply_range(const struct fpe_rule *r, const unsigned char *tweak, size_t tlen,
-			       const unsigned char *in, size_t len, struct anon_buf *out)
+const char *fpe_range_walk(const struct fpe_rule *r, struct fpe_aes *aes,
+			   const struct fpe_plan *plan, uint64_t off, bool decrypt, uint64_t *out)
+{
+	uint16_t nums[FPE_PLAN_CACHE];
+	if (!plan)
+		plan = r->plans[r->range_n];
+	/* Cycle-walking: the permutation of radix^n restricted to the range by applying it again
+	 * until the result falls inside; it ends because off's cycle comes back to off. */
+	do {
+		fpe_str(off, r->range_radix, nums, r->range_n);
+		const char *why = fpe_plan_run_aes(plan, aes, nums, nums, decrypt);
+		if (why)
+			return why;
+		/* the domain is at most 2^64 (4^32 for the full int64 range) */
+		off = (uint64_t)fpe_num(nums, r->range_n, r->range_radix);
+	} while (r->range_size && off >= r->range_size);
+	*out = off;
+	return NULL;
+}
+
+static const char *apply_range(const struct fpe_rule *r, struct fpe_work *w,
+			       const unsigned char *tweak, size_t tlen, const unsigned char *in,
+			       size_t len, struct anon_buf *out)
 {
 	char text[32];
 	int64_t x;
@@ -206,27 +299,23 @@ static const char *apply_range(const struct fpe_rule *r, const unsigned char *tw
 	if (x < r->lo || x > r->hi)
 		return "value outside the range";
 	uint64_t off = (uint64_t)x - (uint64_t)r->lo;
-	uint16_t nums[64];
-	/* One plan for every step of the walk (the cached one for the fixed tweak). */
-	struct fpe_plan own;
-	const struct fpe_plan *plan = r->plans[r->range_n];
-	if (tweak) {
-		const char *why = fpe_plan_init(&own, r->cipher, tweak, tlen, r->range_radix,
-						r->range_n);
+	if (!tweak && r->range_enc) {
+		off = (r->decrypt ? r->range_dec : r->range_enc)[off];
+	} else {
+		/* One plan for every step of the walk (the cached one for the fixed tweak). */
+		struct fpe_plan own;
+		const struct fpe_plan *plan = NULL;
+		if (tweak) {
+			const char *why = fpe_plan_init_aes(&own, r->cipher, &w->aes, tweak, tlen,
+							    r->range_radix, r->range_n);
+			if (why)
+				return why;
+			plan = &own;
+		}
+		const char *why = fpe_range_walk(r, &w->aes, plan, off, r->decrypt, &off);
 		if (why)
 			return why;
-		plan = &own;
 	}
-	/* Cycle-walking: the permutation of radix^n restricted to the range by applying it again
-	 * until the result falls inside; it ends because x's cycle comes back to x. */
-	do {
-		fpe_str(off, r->range_radix, nums, r->range_n);
-		const char *why = fpe_plan_run(plan, nums, nums, r->decrypt);
-		if (why)
-			return why;
-		/* the domain is at most 2^64 (4^32 for the full int64 range) */
-		off = (uint64_t)fpe_num(nums, r->range_n, r->range_radix);
-	} while (r->range_size && off >= r->range_size);
 	int k = snprintf(text, sizeof text, "%" PRId64, (int64_t)((uint64_t)r->lo + off));
 	anon_buf_add(out, text, (size_t)k);
 	return NULL;
@@ -249,29 +338,31 @@ static const char *too_long(const struct fpe_rule *r)
 			 algo == FPE_FF3_1 ? FPE_FF3_TWEAK : 0);
 }
 
-const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak, size_t tlen,
-			   const unsigned char *in, size_t len, struct anon_buf *out)
+const char *fpe_rule_apply(const struct fpe_rule *r, struct fpe_work *w, const unsigned char *tweak,
+			   size_t tlen, const unsigned char *in, size_t len, struct anon_buf *out)
 {
+	if (w->cipher != r->cipher || fpe_rule_groups(r) > w->groups)
+		return "the worker state does not fit the rule (internal error)";
 	if (r->kind == FPE_KIND_RANGE)
-		return apply_range(r, tweak, tlen, in, len, out);
+		return apply_range(r, w, tweak, tlen, in, len, out);
 
 	const struct fpe_alphabet *a = &r->alpha;
 	const size_t maxlen = fpe_maxlen(r->cipher->algo, a->radix);
-	uint16_t nums[FPE_FF1_MAXLEN + 1];
-	uint32_t pos[FPE_FF1_MAXLEN + 1];
+	uint16_t *nums = w->nums;
+	uint32_t *pos = w->pos;
 	size_t n = 0;
 
 	int groups = 0;
 	const PCRE2_SIZE *ov = NULL;
 	if (r->match) {
-		groups = pcre2_match(r->match, in, len, 0, 0, r->match_data, NULL);
+		groups = pcre2_match(r->match, in, len, 0, 0, w->match_data, NULL);
 		if (groups == PCRE2_ERROR_NOMATCH)
 			return "value does not match the --match pattern";
 		if (groups < 0)
 			return groups <= PCRE2_ERROR_UTF8_ERR1 && groups >= PCRE2_ERROR_UTF8_ERR21
 				       ? "invalid UTF-8"
 				       : "--match failed";
-		ov = pcre2_get_ovector_pointer(r->match_data);
+		ov = pcre2_get_ovector_pointer(w->match_data);
 	}
 
 	/* The Luhn check digit is the value's last digit, captured or not. */
@@ -320,7 +411,7 @@ const char *fpe_rule_apply(const struct fpe_rule *r, const unsigned char *tweak,
 			i += l;
 		}
 	}
-	const char *why = crypt_numerals(r, tweak, tlen, a->radix, nums, n);
+	const char *why = crypt_numerals(r, w, tweak, tlen, a->radix, nums, n);
 	if (why)
 		return why;
 

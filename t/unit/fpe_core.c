@@ -1,6 +1,8 @@
 /* fpe_core.c: FF1/FF3-1 limits computed with integers, refusals, and round trips of random
  * numeral strings for many radixes and every allowed length; FF1's 64-bit, 128-bit and
- * bignum paths must agree. */
+ * bignum paths must agree; threads sharing one keyed cipher and its plans, each with its own
+ * AES context, get what one thread gets. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,10 +124,91 @@ static void test_in_place(void)
 	fpe_cipher_free(&c);
 }
 
+/* --jobs: several threads run the same read-only plans, each with its own copy of the AES
+ * context (fpe_aes_init), and also prepare per-value plans (FF1 runs AES over the tweak). */
+#define THREADS 4
+#define VALUES 2000
+struct job {
+	const struct fpe_cipher *c;
+	const struct fpe_plan *plan;        /* shared, prepared by the main thread */
+	const uint16_t (*in)[16];
+	uint16_t (*out)[16], (*tweaked)[16];
+	long bad;
+};
+
+static void *thread_main(void *arg)
+{
+	struct job *j = arg;
+	struct fpe_aes aes;
+	if (fpe_aes_init(&aes, j->c) != 0) {
+		j->bad = -1;
+		return NULL;
+	}
+	for (int rep = 0; rep < 3; rep++)
+		for (int v = 0; v < VALUES; v++) {
+			uint16_t back[16];
+			unsigned char tweak[8];
+			memcpy(tweak, j->in[v], sizeof tweak);
+			struct fpe_plan own;
+			j->bad += fpe_plan_run_aes(j->plan, &aes, j->in[v], j->out[v], false) != NULL;
+			j->bad += fpe_plan_run_aes(j->plan, &aes, j->out[v], back, true) != NULL ||
+				  memcmp(back, j->in[v], sizeof back) != 0;
+			size_t tlen = j->c->algo == FPE_FF3_1 ? 7 : 8;
+			j->bad += fpe_plan_init_aes(&own, j->c, &aes, tweak, tlen, 10, 16) != NULL ||
+				  fpe_plan_run_aes(&own, &aes, j->in[v], j->tweaked[v], false) != NULL;
+		}
+	fpe_aes_free(&aes);
+	return NULL;
+}
+
+static void test_threads(enum fpe_algo algo)
+{
+	unsigned char key[32];
+	for (int i = 0; i < 32; i++)
+		key[i] = (unsigned char)rnd();
+	struct fpe_cipher c;
+	fpe_cipher_init(&c, algo, key, 32);
+	size_t tlen = algo == FPE_FF3_1 ? 7 : 0;
+	const unsigned char zero[8] = { 0 };
+	struct fpe_plan plan;
+	fpe_plan_init(&plan, &c, zero, tlen, 10, 16);
+	static uint16_t in[VALUES][16], want[VALUES][16], want_t[VALUES][16];
+	static uint16_t out[THREADS][VALUES][16], tweaked[THREADS][VALUES][16];
+	for (int v = 0; v < VALUES; v++)
+		for (int i = 0; i < 16; i++)
+			in[v][i] = (uint16_t)(rnd() % 10);
+	/* what one thread with the cipher's own context gets */
+	for (int v = 0; v < VALUES; v++) {
+		unsigned char tweak[8];
+		memcpy(tweak, in[v], sizeof tweak);
+		fpe_plan_run(&plan, in[v], want[v], false);
+		fpe_crypt(&c, tweak, algo == FPE_FF3_1 ? 7 : 8, 10, in[v], want_t[v], 16, false);
+	}
+	struct job jobs[THREADS];
+	pthread_t tid[THREADS];
+	long bad = 0;
+	for (int k = 0; k < THREADS; k++) {
+		jobs[k] = (struct job){ &c, &plan, (const uint16_t (*)[16])in, out[k], tweaked[k], 0 };
+		if (pthread_create(&tid[k], NULL, thread_main, &jobs[k]) != 0)
+			bad++;
+	}
+	for (int k = 0; k < THREADS; k++) {
+		pthread_join(tid[k], NULL);
+		bad += jobs[k].bad != 0;
+		bad += memcmp(out[k], want, sizeof want) != 0;
+		bad += memcmp(tweaked[k], want_t, sizeof want_t) != 0;
+	}
+	ok(bad == 0, "%s: %d threads share one cipher and plan, each with its own AES context, and "
+	   "agree with one thread", algo == FPE_FF1 ? "FF1" : "FF3-1", THREADS);
+	fpe_cipher_free(&c);
+}
+
 int main(void)
 {
 	test_limits();
 	test_in_place();
+	test_threads(FPE_FF1);
+	test_threads(FPE_FF3_1);
 	static const unsigned radixes[] = { 2, 3, 10, 16, 26, 36, 52, 62, 64, 85, 255, 256, 1000,
 					    65535, 65536 };
 	for (size_t i = 0; i < sizeof radixes / sizeof radixes[0]; i++) {

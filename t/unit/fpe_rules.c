@@ -1,6 +1,8 @@
 /* fpe_rules.c: the rules applied to whole values: alphabets with characters kept in place,
  * round trips of random values of every alphabet and length, hex case, Unicode alphabets,
- * luhn and luhn-fail, range: as a permutation, --match groups, and refusals. */
+ * luhn and luhn-fail, range: as a permutation, small ranges' tables against the cycle-walk
+ * they cache, --match groups, and refusals. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,11 +20,19 @@ static uint64_t rnd(void)
 }
 
 static struct fpe_cipher cipher_ff1, cipher_ff3;
+static struct fpe_work work_ff1, work_ff3;  /* what a worker thread would own */
 static const unsigned char tweak7[7] = { 1, 2, 3, 4, 5, 6, 7 };
 
-/* A rule ready to run, or NULL after a failed ok(). */
-static struct fpe_rule *rule_new(const char *text, enum fpe_algo algo, bool decrypt,
-				 const char *match)
+static struct fpe_work *work_for(const struct fpe_rule *r)
+{
+	return r->cipher == &cipher_ff1 ? &work_ff1 : &work_ff3;
+}
+
+/* A rule ready to run with a fixed tweak (NULL: the algorithm's default), or NULL after a
+ * failed ok(). per_row: values come with their own tweak (--tweak-column). */
+static struct fpe_rule *rule_new_tweak(const char *text, enum fpe_algo algo, bool decrypt,
+				       const char *match, const unsigned char *tweak, size_t tlen,
+				       bool per_row)
 {
 	struct fpe_rule *r = malloc(sizeof *r);
 	const char *why = fpe_rule_parse(r, text);
@@ -30,8 +40,13 @@ static struct fpe_rule *rule_new(const char *text, enum fpe_algo algo, bool decr
 		why = fpe_rule_set_match(r, match);
 	if (!why) {
 		r->cipher = algo == FPE_FF1 ? &cipher_ff1 : &cipher_ff3;
-		r->tweak = algo == FPE_FF1 ? NULL : tweak7;
-		r->tlen = algo == FPE_FF1 ? 0 : 7;
+		if (!tweak) {
+			tweak = algo == FPE_FF1 ? NULL : tweak7;
+			tlen = algo == FPE_FF1 ? 0 : 7;
+		}
+		r->tweak = tweak;
+		r->tlen = tlen;
+		r->tweak_per_row = per_row;
 		r->decrypt = decrypt;
 		why = fpe_rule_prepare(r);
 	}
@@ -41,6 +56,12 @@ static struct fpe_rule *rule_new(const char *text, enum fpe_algo algo, bool decr
 		return NULL;
 	}
 	return r;
+}
+
+static struct fpe_rule *rule_new(const char *text, enum fpe_algo algo, bool decrypt,
+				 const char *match)
+{
+	return rule_new_tweak(text, algo, decrypt, match, NULL, 0, false);
 }
 
 static void rule_del(struct fpe_rule *r)
@@ -55,7 +76,7 @@ static void rule_del(struct fpe_rule *r)
 static char *apply(struct fpe_rule *r, const char *in, const char **why)
 {
 	struct anon_buf out = { 0 };
-	*why = fpe_rule_apply(r, NULL, 0, (const unsigned char *)in, strlen(in), &out);
+	*why = fpe_rule_apply(r, work_for(r), NULL, 0, (const unsigned char *)in, strlen(in), &out);
 	if (*why) {
 		anon_buf_free(&out);
 		return NULL;
@@ -129,9 +150,9 @@ static void roundtrip(const char *rule, enum fpe_algo algo, size_t top)
 					anon_buf_addc(&in, ' ');
 			}
 			runs++;
-			const char *why = fpe_rule_apply(e, NULL, 0, in.p, in.len, &enc);
+			const char *why = fpe_rule_apply(e, work_for(e), NULL, 0, in.p, in.len, &enc);
 			if (!why)
-				why = fpe_rule_apply(d, NULL, 0, enc.p, enc.len, &dec);
+				why = fpe_rule_apply(d, work_for(d), NULL, 0, enc.p, enc.len, &dec);
 			if (why || dec.len != in.len || memcmp(dec.p, in.p, in.len)) {
 				if (bad++ < 3)
 					printf("# %s n=%zu: %s\n", label, n, why ? why : "mismatch");
@@ -318,6 +339,97 @@ static void test_ranges(void)
 	   "bad ranges refused");
 }
 
+/* A small range's tables are a cache of the cycle-walk: for every offset, both directions
+ * agree with fpe_range_walk, and apply writes LO + the table's offset. tweak NULL: the
+ * algorithm's default. */
+static void test_range_table(const char *spec, enum fpe_algo algo, const unsigned char *tweak,
+			     size_t tlen, bool want_table)
+{
+	struct fpe_rule *e = rule_new_tweak(spec, algo, false, NULL, tweak, tlen, false);
+	struct fpe_rule *d = rule_new_tweak(spec, algo, true, NULL, tweak, tlen, false);
+	if (!e || !d) {
+		rule_del(e), rule_del(d);
+		return;
+	}
+	struct fpe_aes *aes = &work_for(e)->aes;
+	bool tabulated = e->range_enc && e->range_dec && d->range_enc && d->range_dec;
+	long bad_enc = 0, bad_dec = 0, bad_apply = 0;
+	for (uint64_t off = 0; tabulated && off < e->range_size; off++) {
+		uint64_t y = UINT64_MAX, z = UINT64_MAX;
+		if (fpe_range_walk(e, aes, NULL, off, false, &y) || y != e->range_enc[off] ||
+		    y != d->range_enc[off])
+			bad_enc++;
+		if (fpe_range_walk(e, aes, NULL, off, true, &z) || z != e->range_dec[off] ||
+		    z != d->range_dec[off])
+			bad_dec++;
+		char in[32], want_e[32], want_d[32];
+		snprintf(in, sizeof in, "%" PRId64, (int64_t)((uint64_t)e->lo + off));
+		snprintf(want_e, sizeof want_e, "%" PRId64, (int64_t)((uint64_t)e->lo + y));
+		snprintf(want_d, sizeof want_d, "%" PRId64, (int64_t)((uint64_t)e->lo + z));
+		const char *why;
+		char *c = apply(e, in, &why), *b = apply(d, in, &why);
+		bad_apply += !c || !b || strcmp(c, want_e) != 0 || strcmp(b, want_d) != 0;
+		free(c), free(b);
+	}
+	if (want_table)
+		ok(tabulated && fpe_range_small(e) && bad_enc == 0 && bad_dec == 0 && bad_apply == 0,
+		   "%s %s%s: tabulated, and the tables give the cycle-walk for all %" PRIu64
+		   " values (%ld encrypt, %ld decrypt, %ld apply mismatches)", spec,
+		   algo == FPE_FF1 ? "FF1" : "FF3-1", tweak ? " with a tweak" : "", e->range_size,
+		   bad_enc, bad_dec, bad_apply);
+	else
+		ok(!e->range_enc && !e->range_dec && !d->range_enc && !fpe_range_small(e),
+		   "%s %s: walked per value, no table (domain %u^%zu)", spec,
+		   algo == FPE_FF1 ? "FF1" : "FF3-1", e->range_radix, e->range_n);
+	rule_del(e), rule_del(d);
+}
+
+/* With a tweak per row (--tweak-column) a small range is never tabulated: each value walks
+ * with its own plan, and is still a permutation that decrypts back. */
+static void test_range_per_row(void)
+{
+	struct fpe_rule *e = rule_new_tweak("range:1..5", FPE_FF1, false, NULL, NULL, 0, true);
+	struct fpe_rule *d = rule_new_tweak("range:1..5", FPE_FF1, true, NULL, NULL, 0, true);
+	if (!e || !d) {
+		rule_del(e), rule_del(d);
+		return;
+	}
+	const unsigned char tw[8] = "customer";
+	bool seen[5] = { false }, good = !e->range_enc && !d->range_enc && fpe_range_small(e);
+	bool same_as_fixed = true;
+	for (int x = 1; x <= 5; x++) {
+		char in[2] = { (char)('0' + x), 0 };
+		struct anon_buf c = { 0 }, b = { 0 }, f = { 0 };
+		good = good && !fpe_rule_apply(e, &work_ff1, tw, 8, (const unsigned char *)in, 1, &c) &&
+		       c.len == 1 && c.p[0] >= '1' && c.p[0] <= '5' && !seen[c.p[0] - '1'] &&
+		       !fpe_rule_apply(d, &work_ff1, tw, 8, c.p, 1, &b) && b.len == 1 && b.p[0] == in[0];
+		if (good) {
+			seen[c.p[0] - '1'] = true;
+			fpe_rule_apply(e, &work_ff1, NULL, 0, (const unsigned char *)in, 1, &f);
+			same_as_fixed = same_as_fixed && f.len == 1 && f.p[0] == c.p[0];
+		}
+		anon_buf_free(&c), anon_buf_free(&b), anon_buf_free(&f);
+	}
+	ok(good && !same_as_fixed, "range:1..5 with a tweak per row: no table, a permutation per "
+	   "tweak that decrypts back, unlike the fixed tweak's");
+	rule_del(e), rule_del(d);
+}
+
+static void test_range_tables(void)
+{
+	static const unsigned char tw[5] = { 0xde, 0xad, 0xbe, 0xef, 0x01 };
+	test_range_table("range:1..5", FPE_FF1, NULL, 0, true);
+	test_range_table("range:1..5", FPE_FF3_1, NULL, 0, true);
+	test_range_table("range:-5..5", FPE_FF1, NULL, 0, true);
+	test_range_table("range:1..1000", FPE_FF1, tw, sizeof tw, true);
+	test_range_table("range:1..1000", FPE_FF3_1, tweak7, 7, true);
+	/* the threshold: 62499 values (10^6 > 16 * 62499) tabulated, 62500 walked */
+	test_range_table("range:100..62598", FPE_FF1, NULL, 0, true);
+	test_range_table("range:1..62500", FPE_FF1, NULL, 0, false);
+	test_range_table("range:0..999999", FPE_FF1, NULL, 0, false);
+	test_range_per_row();
+}
+
 static void test_match(void)
 {
 	/* all but the last four digits */
@@ -353,9 +465,9 @@ static void test_tweaks(void)
 	const unsigned char t1[8] = "customer", t2[8] = "Customer";
 	struct anon_buf a = { 0 }, b = { 0 }, c = { 0 };
 	const unsigned char v[] = "1234567890123456";
-	fpe_rule_apply(e, t1, 8, v, 16, &a);
-	fpe_rule_apply(e, t2, 8, v, 16, &b);
-	fpe_rule_apply(e, NULL, 0, v, 16, &c);
+	fpe_rule_apply(e, &work_ff1, t1, 8, v, 16, &a);
+	fpe_rule_apply(e, &work_ff1, t2, 8, v, 16, &b);
+	fpe_rule_apply(e, &work_ff1, NULL, 0, v, 16, &c);
 	ok(a.len == 16 && b.len == 16 && c.len == 16 && memcmp(a.p, b.p, 16) && memcmp(a.p, c.p, 16),
 	   "a per-value tweak changes the ciphertext");
 	anon_buf_free(&a), anon_buf_free(&b), anon_buf_free(&c);
@@ -369,13 +481,21 @@ int main(void)
 		key[i] = (unsigned char)(i * 7 + 1);
 	fpe_cipher_init(&cipher_ff1, FPE_FF1, key, 32);
 	fpe_cipher_init(&cipher_ff3, FPE_FF3_1, key, 16);
+	/* room for any test pattern's groups */
+	if (fpe_work_init(&work_ff1, &cipher_ff1, 8) || fpe_work_init(&work_ff3, &cipher_ff3, 8)) {
+		ok(0, "per-thread work state");
+		return tap_done();
+	}
 	test_keep_in_place();
 	test_alphabets();
 	test_hex_case();
 	test_luhn();
 	test_ranges();
+	test_range_tables();
 	test_match();
 	test_tweaks();
+	fpe_work_free(&work_ff1);
+	fpe_work_free(&work_ff3);
 	fpe_cipher_free(&cipher_ff1);
 	fpe_cipher_free(&cipher_ff3);
 	return tap_done();
