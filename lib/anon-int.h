@@ -122,11 +122,13 @@ enum anon_sql { ANON_SQL_NORMAL, ANON_SQL_STRING, ANON_SQL_ESTRING, ANON_SQL_IDE
 struct anon_sqlstate {
 	enum anon_sql state;
 	unsigned char prev;   /* the byte before, in NORMAL state (E'...' strings, $tags$) */
-	char tag[64];
-	size_t taglen;
+	unsigned char prev2;  /* and the one before it: an E prefix starts a word */
+	char *tag;            /* the $tag$ of a dollar quote: any length, as in PostgreSQL */
+	size_t taglen, tagcap;
 	int depth;
 };
 void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n);
+void anon_sqlstate_free(struct anon_sqlstate *s);
 
 /* A table's name, and (pgdump) which partitioned table a partition belongs to. */
 struct anon_relname {

@@ -74,7 +74,8 @@ bool anon_copyhdr_parse(const unsigned char *line, size_t len, struct anon_copyh
 	} else {
 		h->table = a;
 	}
-	if (p == end)
+	/* "COPY t  FROM stdin;": pg_dump's column list of a table without columns is empty */
+	if (p == end || (end - p == 1 && *p == ' '))
 		return true;
 	if (end - p < 3 || p[0] != ' ' || p[1] != '(' || end[-1] != ')')
 		goto bad;
@@ -200,8 +201,11 @@ void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
 	while (p < end) {
 		switch (s->state) {
 		case ANON_SQL_NORMAL:
-			if (*p == '-' && p + 1 < end && p[1] == '-')
-				return; /* comment to the end of the line */
+			if (*p == '-' && p + 1 < end && p[1] == '-') {
+				s->prev = '\n'; /* comment to the end of the line: a word break */
+				s->prev2 = 0;
+				return;
+			}
 			if (*p == '/' && p + 1 < end && p[1] == '*') {
 				s->state = ANON_SQL_BLOCK;
 				s->depth = 1;
@@ -209,7 +213,8 @@ void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
 				continue;
 			}
 			if (*p == '\'') {
-				bool e = s->prev == 'E' || s->prev == 'e';
+				/* E'...' only when the E is a word of its own (LIKE'x' is not) */
+				bool e = (s->prev == 'E' || s->prev == 'e') && !ident_char(s->prev2);
 				s->state = e ? ANON_SQL_ESTRING : ANON_SQL_STRING;
 			} else if (*p == '"') {
 				s->state = ANON_SQL_IDENT;
@@ -217,15 +222,20 @@ void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
 				const unsigned char *q = p + 1;
 				while (q < end && ident_char(*q) && !(q == p + 1 && *q >= '0' && *q <= '9'))
 					q++;
-				if (q < end && *q == '$' && (size_t)(q + 1 - p) < sizeof s->tag) {
+				if (q < end && *q == '$') {
 					s->taglen = (size_t)(q + 1 - p);
+					if (s->taglen > s->tagcap) {
+						s->tagcap = s->taglen * 2;
+						s->tag = anon_xrealloc(s->tag, s->tagcap);
+					}
 					memcpy(s->tag, p, s->taglen);
 					s->state = ANON_SQL_DOLLAR;
 					p = q + 1;
-					s->prev = 0;
+					s->prev = s->prev2 = 0;
 					continue;
 				}
 			}
+			s->prev2 = s->prev;
 			s->prev = *p++;
 			continue;
 		case ANON_SQL_STRING:
@@ -242,7 +252,7 @@ void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
 					continue;
 				}
 				s->state = ANON_SQL_NORMAL;
-				s->prev = 0;
+				s->prev = s->prev2 = 0;
 			}
 			p++;
 			continue;
@@ -251,7 +261,7 @@ void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
 			if (*p == '$' && (size_t)(end - p) >= s->taglen &&
 			    memcmp(p, s->tag, s->taglen) == 0) {
 				s->state = ANON_SQL_NORMAL;
-				s->prev = 0;
+				s->prev = s->prev2 = 0;
 				p += s->taglen;
 				continue;
 			}
@@ -273,6 +283,15 @@ void anon_sql_lex(struct anon_sqlstate *s, const unsigned char *p, size_t n)
 			continue;
 		}
 	}
-	if (s->state == ANON_SQL_NORMAL)
+	if (s->state == ANON_SQL_NORMAL) {
 		s->prev = '\n';
+		s->prev2 = 0;
+	}
+}
+
+void anon_sqlstate_free(struct anon_sqlstate *s)
+{
+	free(s->tag);
+	s->tag = NULL;
+	s->taglen = s->tagcap = 0;
 }

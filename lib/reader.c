@@ -52,6 +52,7 @@ void anon_reader_close(struct anon_reader *r)
 		free(r->partitions[i].parent.table);
 	}
 	free(r->partitions);
+	anon_sqlstate_free(&r->sql);
 	free(r->buf);
 	free(r->row.cell);
 	anon_copyhdr_free(&r->copy);
@@ -233,12 +234,19 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 	for (;;) {
 		const unsigned char *p = r->buf + r->start;
 		size_t avail = r->end - r->start;
-		const unsigned char *nl = memchr(p, '\n', avail);
-		if (!nl && !r->eof) {
+		if (avail < r->need && !r->eof) {
 			if (!need_more(r, &rec))
 				return rec;
 			continue;
 		}
+		const unsigned char *nl = memchr(p, '\n', avail);
+		if (!nl && !r->eof) {
+			r->need = avail * 2; /* a long line: look again once the buffer has doubled */
+			if (!need_more(r, &rec))
+				return rec;
+			continue;
+		}
+		r->need = 0;
 		if (avail == 0) {
 			if (r->in_copy)
 				return fatal(r, EX_DATAERR, "%s:%llu: end of input inside COPY data (no "
@@ -248,20 +256,21 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 		}
 		size_t linelen = nl ? (size_t)(nl + 1 - p) : avail;
 		size_t textlen = linelen - (nl != NULL);
+		uint64_t breaks = nl != NULL; /* a last line without a line break counts none */
 		if (textlen && p[textlen - 1] == '\r')
 			textlen--;
 		if (r->in_copy) {
 			if (textlen == 2 && p[0] == '\\' && p[1] == '.') {
 				r->in_copy = false;
-				pass_raw(r, linelen, 1);
+				pass_raw(r, linelen, breaks);
 				return ANON_REC_COPYEND;
 			}
 			if (anon_scan_row(&r->d, p, linelen, true, r->line, &r->row, &r->err) < 0) {
-				pass_raw(r, linelen, 1);
+				pass_raw(r, linelen, breaks);
 				return ANON_REC_BAD;
 			}
 			r->start += linelen;
-			r->line += 1;
+			r->line += breaks;
 			return ANON_REC_ROW;
 		}
 		bool at_statement = r->sql.state == ANON_SQL_NORMAL;
@@ -269,6 +278,7 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 			uint64_t lines;
 			long n = copy_statement(p, avail, r->eof, &lines);
 			if (n == 0) {
+				r->need = avail * 2;
 				if (!need_more(r, &rec))
 					return rec;
 				continue;
@@ -280,7 +290,7 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 			anon_copyhdr_free(&r->copy);
 			if (n > 0 && anon_copyhdr_parse(p, body, &r->copy)) {
 				r->in_copy = true;
-				pass_raw(r, stlen, lines);
+				pass_raw(r, stlen, n > 0 ? lines : breaks);
 				return ANON_REC_TABLE;
 			}
 			if (ci_has(p, n > 0 ? body : textlen, "stdin"))
@@ -296,14 +306,14 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 			anon_copyhdr_free(&r->copy);
 			if (anon_insert_parse(p, textlen, &r->copy)) {
 				anon_sql_lex(&r->sql, p, textlen);
-				pass_raw(r, linelen, 1);
+				pass_raw(r, linelen, breaks);
 				return ANON_REC_INSERT;
 			}
 		}
 		if (at_statement)
 			note_statement(r, p, textlen);
 		anon_sql_lex(&r->sql, p, textlen);
-		return pass_raw(r, linelen, 1);
+		return pass_raw(r, linelen, breaks);
 	}
 }
 

@@ -469,7 +469,7 @@ static void take_insert(struct runner *R)
 {
 	struct anon_run *run = R->run;
 	const struct anon_copyhdr *h = &R->r.copy;
-	uint64_t line = R->r.line - 1;
+	uint64_t line = R->r.line - R->r.rawlines;
 	struct anon_relname anc[16];
 	size_t nanc = ancestors(&R->r, h, anc, 16);
 	if (anon_select_names_table(run, h, anc, nanc)) {
@@ -511,7 +511,7 @@ static void read_all(struct runner *R)
 			/* before any row: the chunks that decode with it are still to come */
 			if (!run->cfg.delim_set)
 				run->cfg.d.delim = r->d.delim = r->sep;
-			add_item(R, ANON_ITEM_RAW, r->raw, r->rawlen, r->line - 1);
+			add_item(R, ANON_ITEM_RAW, r->raw, r->rawlen, r->line - r->rawlines);
 			break;
 		case ANON_REC_HEADER:
 			take_header(R);
@@ -520,7 +520,7 @@ static void read_all(struct runner *R)
 			take_copy(R);
 			break;
 		case ANON_REC_COPYEND:
-			it = add_item(R, ANON_ITEM_RAW, r->raw, r->rawlen, r->line - 1);
+			it = add_item(R, ANON_ITEM_RAW, r->raw, r->rawlen, r->line - r->rawlines);
 			it->flags = ANON_ITEM_COPY_END;
 			R->in_copy = false;
 			submit(R);

@@ -52,7 +52,7 @@ void anon_writer_flush(struct anon_writer *w)
 
 void anon_writer_put(struct anon_writer *w, const void *p, size_t n)
 {
-	if (n == 0)
+	if (n == 0 || w->failed)
 		return;
 	w->last = ((const unsigned char *)p)[n - 1];
 	if (w->buf.len + n > w->flush_at) {
