@@ -29,6 +29,7 @@ struct noise_state {
 	struct anon_noise_shift shift; /* from the subkey; workers draw with copies of it */
 	uint32_t streams;      /* one random stream per noised column, in -c order */
 	bool need_shift_key;
+	bool grids_pending;    /* some rule takes its grid from the first value (check()) */
 	/* from start(): each column's figures, folded from the workers as they end */
 	size_t nslots;         /* columns, by ordinal */
 	struct anon_noise_hist *hist;
@@ -147,6 +148,26 @@ static int noise_rule(struct anon_run *run, struct anon_column *col)
 	return 0;
 }
 
+/* Does the rule take its grid from the first value it meets? */
+static bool grid_from_data(const struct anon_noise_rule *r)
+{
+	return (r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN) &&
+	       r->decimals < 0 && r->vtype != ANON_NOISE_DATE;
+}
+
+/* In-order chunks are needed until every rule that takes its grid from the data has one. */
+static void grids_check(const struct anon_run *run)
+{
+	size_t n;
+	struct anon_column *cols = anon_run_columns((struct anon_run *)run, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct anon_noise_rule *r = cols[i].state;
+		if (grid_from_data(r) && !atomic_load_explicit(&r->ready, memory_order_acquire))
+			return;
+	}
+	anon_run_in_order(run, false);
+}
+
 static int noise_check(struct anon_run *run)
 {
 	struct noise_state *st = anon_tool_state(run);
@@ -154,22 +175,16 @@ static int noise_check(struct anon_run *run)
 		anon_error("--entity is only used by dateshift");
 		return EX_USAGE;
 	}
-	if (anon_run_jobs(run) == 1)
-		return 0;
-	/* The grid comes from the first value of the column; with several workers, "first"
-	 * would be whichever a worker reaches first, and the output would depend on --jobs. */
+	/* A grid from the first value of the column: with several workers, "first" would be
+	 * whichever value a worker reaches first, so chunks go one at a time, in input order,
+	 * until every such grid is known (noise_apply turns it off). */
 	size_t n;
 	struct anon_column *cols = anon_run_columns(run, &n);
-	for (size_t i = 0; i < n; i++) {
-		const struct anon_noise_rule *r = cols[i].state;
-		if ((r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN) &&
-		    r->decimals < 0 && r->vtype != ANON_NOISE_DATE) {
-			anon_error("column '%s': with --jobs, %s needs decimals=N (or a date clamp) "
-				   "so the grid does not depend on which value a worker reads first",
-				   cols[i].spec, r->name);
-			return EX_USAGE;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if (grid_from_data(cols[i].state))
+			st->grids_pending = true;
+	if (st->grids_pending && anon_run_jobs(run) > 1)
+		anon_run_in_order(run, true);
 	return 0;
 }
 
@@ -271,6 +286,8 @@ static enum anon_status noise_apply(const struct anon_rowinfo *row, const struct
 	out->p = scratch->p;
 	out->len = len;
 	out->null = false;
+	if (st->grids_pending && anon_run_is_in_order(row->run))
+		grids_check(row->run);
 	return ANON_OK;
 }
 

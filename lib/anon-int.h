@@ -3,6 +3,8 @@
 #ifndef ANON_INT_H
 #define ANON_INT_H
 
+#include <stdatomic.h>
+
 #include "anon.h"
 
 #ifdef __SSE2__
@@ -400,6 +402,7 @@ struct anon_run {
 	int tool_status;
 	uint64_t shown;            /* data-error messages printed */
 	const struct anon_tablesel *rej_table; /* pgdump: the COPY block open in --rejects */
+	atomic_bool in_order;      /* anon_run_in_order */
 	bool warned_inserts;
 };
 

@@ -232,6 +232,10 @@ struct anon_column *anon_run_columns(struct anon_run *run, size_t *n);
 bool anon_run_quiet(const struct anon_run *run);      /* -q: hooks print no warnings */
 unsigned anon_run_jobs(const struct anon_run *run);   /* worker count, >= 1; final in check() */
 void anon_run_set_output(struct anon_run *run, enum anon_output mode); /* from check() */
+/* While on, chunks are transformed one at a time in input order, as with one worker: for
+ * state a tool decides from the first values it meets (anon-noise's grid). Any thread. */
+void anon_run_in_order(const struct anon_run *run, bool on);
+bool anon_run_is_in_order(const struct anon_run *run);
 /* The run's figures so far (final in finish()). */
 struct anon_counts {
 	uint64_t rows_in, rows_out, rows_rejected, errors, bytes_in, bytes_out;

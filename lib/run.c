@@ -59,6 +59,17 @@ unsigned anon_run_jobs(const struct anon_run *run) { return run->cfg.jobs; }
 void anon_run_set_output(struct anon_run *run, enum anon_output mode) { run->output = mode; }
 void anon_run_counts(const struct anon_run *run, struct anon_counts *out) { *out = run->n; }
 
+void anon_run_in_order(const struct anon_run *run, bool on)
+{
+	/* the one field hooks may change: an atomic the main thread reads between chunks */
+	atomic_store(&((struct anon_run *)run)->in_order, on);
+}
+
+bool anon_run_is_in_order(const struct anon_run *run)
+{
+	return atomic_load(&((struct anon_run *)run)->in_order);
+}
+
 struct anon_column *anon_run_columns(struct anon_run *run, size_t *n)
 {
 	*n = run->ncols;
@@ -269,7 +280,7 @@ static void submit(struct runner *R)
 	R->inflight++;
 	pthread_cond_signal(&R->work_cv);
 	pthread_mutex_unlock(&R->mu);
-	while (R->inflight >= R->max_inflight)
+	while (R->inflight >= R->max_inflight || (R->inflight && anon_run_is_in_order(R->run)))
 		retire_oldest(R);
 }
 
