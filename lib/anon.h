@@ -195,6 +195,7 @@ enum anon_status {
 struct anon_tool {
 	const char *name;        /* "anon-hash" */
 	const char *synopsis;    /* usage line(s) after "usage: name " */
+	const char *help;        /* --help: the tool's rules and its own options, one a line */
 	const char *shortopts;   /* the tool's own short options (getopt syntax) */
 	const struct option *longopts; /* the tool's own long options, {0} terminated */
 	bool needs_key;          /* exit 78 without a key */

@@ -67,6 +67,8 @@ bool anon_fmt_parse(const char *s, enum anon_fmt *f)
 static void usage(const struct anon_run *run, FILE *f)
 {
 	fprintf(f, "usage: %s %s\n", run->tool->name, run->tool->synopsis);
+	if (run->tool->help)
+		fputs(run->tool->help, f);
 	fputs("common options:\n"
 	      "  -c, --column SPEC[=RULE]  select a column (name, number, table.column)\n"
 	      "  -f, --format FMT          csv | tsv | copy | pgdump (env ANON_FORMAT; csv)\n"
