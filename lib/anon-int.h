@@ -360,7 +360,7 @@ struct anon_chunk {
 /* An input buffer shared by the reader and the chunks that point into it; freed by whoever
  * drops the last reference (main thread only). */
 struct anon_inbuf {
-	unsigned char *p;
+	unsigned char *p;          /* while the reader's own, re-read from it before each use */
 	unsigned refs;
 };
 

@@ -170,6 +170,8 @@ static struct anon_chunk *chunk_get(struct runner *R)
 	c->table = R->table;
 	c->in_copy = R->in_copy;
 	c->d = &R->run->cfg.d;
+	/* the reader may have moved or grown its buffer while nothing pointed into it */
+	R->inbuf->p = R->r.buf;
 	c->inbuf = R->inbuf;
 	R->inbuf->refs++;
 	return c;
@@ -779,6 +781,7 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 
 	anon_abort_hook = NULL;
 	anon_writer_close(&R->out);
+	R->inbuf->p = R->r.buf;
 	inbuf_put(R->inbuf);
 	R->r.buf = NULL; /* the inbuf owned it */
 	anon_reader_close(&R->r);
