@@ -393,6 +393,18 @@ enum anon_rec anon_reader_next(struct anon_reader *r)
 			if (r->copy_done)
 				continue;
 		}
+		if (*p == '\\' && r->d.fmt == ANON_FMT_CSV) {
+			/* an unquoted \. alone ends CSV data too, as COPY FROM STDIN reads it */
+			if (avail < 4 && !r->eof) {
+				r->need = 4;
+				continue;
+			}
+			if (avail >= 2 && p[1] == '.' && (avail == 2 || p[2] == '\n' ||
+			    (p[2] == '\r' && (avail == 3 || p[3] == '\n')))) {
+				r->copy_done = true;
+				continue;
+			}
+		}
 		if (*p == r->d.quote && r->d.fmt == ANON_FMT_CSV) {
 			if (avail < ROLLBACK_MARK_LEN + 1 && !r->eof) {
 				r->need = ROLLBACK_MARK_LEN + 1;

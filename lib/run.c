@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -111,6 +112,27 @@ static void rollback_line(struct runner *R, int code)
 	anon_writer_put(&R->out, line, (size_t)n);
 }
 
+/* On the way out: no more chunks for the workers; wait (a bounded time) until they have
+ * finished the one in hand. True when every worker thread has ended. */
+static bool workers_quit(struct runner *R)
+{
+	if (!R->threads)
+		return true;
+	pthread_mutex_lock(&R->mu);
+	R->quit = true;
+	R->todo = NULL;
+	pthread_cond_broadcast(&R->work_cv);
+	pthread_mutex_unlock(&R->mu);
+	for (unsigned i = 0; i < R->nworkers; i++) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		if (pthread_timedjoin_np(R->threads[i], NULL, &until) != 0)
+			return false;
+	}
+	return true;
+}
+
 static void on_abort(void *arg, int code)
 {
 	struct runner *R = arg;
@@ -133,10 +155,16 @@ static void on_abort(void *arg, int code)
 	run->n.bytes_in = R->r.bytes_in;
 	run->n.bytes_out = R->out.bytes_out;
 	json_t *rec = anon_audit_record(run);
-	/* The tool's figures, when no other thread can be inside the tool. */
-	if (R->nworkers == 1 && pthread_equal(pthread_self(), R->main_thread) && run->tool->finish &&
-	    R->workers)
-		run->tool->finish(run, rec);
+	/* The tool's figures, once no other thread can be inside the tool: from the main thread,
+	 * after the workers finished the chunk in hand (a worker stuck in its own way out, or
+	 * a way out taken on a worker, leaves them out). */
+	if (R->workers && pthread_equal(pthread_self(), R->main_thread) && workers_quit(R)) {
+		for (unsigned i = 0; i < R->nworkers; i++)
+			if (run->tool->worker_free)
+				run->tool->worker_free(run, R->workers[i].tool);
+		if (run->tool->finish)
+			run->tool->finish(run, rec);
+	}
 	anon_audit_append(run, rec, code, "error");
 	anon_key_wipe();
 }
@@ -452,7 +480,9 @@ static void take_header(struct runner *R)
 	struct anon_buf scratch = {0};
 	for (size_t i = 0; i < row->ncell; i++) {
 		struct anon_field f;
-		anon_field_decode(&R->run->cfg.d, &row->cell[i], &scratch, &f);
+		struct anon_cell c = row->cell[i];
+		c.flags &= ~(unsigned)ANON_CELL_NULL; /* a name that reads as the NULL marker */
+		anon_field_decode(&R->run->cfg.d, &c, &scratch, &f);
 		names[i] = anon_xstrndup((const char *)f.p, f.len);
 	}
 	anon_buf_free(&scratch);

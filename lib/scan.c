@@ -199,7 +199,8 @@ static long scan_lines(const struct anon_dialect *d, const unsigned char *buf, s
 		p = e + 1;
 	}
 	if (escapes_delim && lone_backslash(buf, stop)) {
-		err->reason = "a backslash at the end of the line (PostgreSQL refuses it)";
+		err->reason = "a backslash at the end of the line (PostgreSQL would take it for a "
+			      "line break inside the value; write that as \\n)";
 		err->field = row->ncell - 1;
 		err->line = line;
 		err->resync = row->rawlen;

@@ -318,3 +318,17 @@ setup() {
 	[ "${#lines[@]}" -eq 2 ]
 	[ "$stderr" = "anon-hash: -:1: INSERT statements pass through unchanged (no column of their tables is selected)" ]
 }
+
+@test "csv: an unquoted \\. line ends the data, as COPY FROM STDIN reads it; it and what follows pass" {
+	run --separate-stderr -0 bash -c "printf 'v\nx\n\\\\.\ny\n' | anon-hash -c v --key-file '$KEY'"
+	assert_line --index 0 'v'
+	assert_line --index 1 --regexp '^[0-9a-f]{64}$'
+	assert_line --index 2 '\.'
+	assert_line --index 3 'y'
+}
+
+@test "a header name that reads as the --null marker is still a name" {
+	run --separate-stderr -0 bash -c "printf 'id\tNULL\n1\tx\n' | anon-hash -f copy --header --null NULL -c NULL --key-file '$KEY'"
+	assert_line --index 0 $'id\tNULL'
+	assert_line --index 1 --regexp $'^1\t[0-9a-f]{64}$'
+}
