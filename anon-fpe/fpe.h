@@ -179,7 +179,6 @@ struct fpe_symbol {
 struct fpe_alphabet {
 	unsigned radix;
 	bool ascii;             /* every symbol is ASCII: values are handled byte by byte */
-	bool fold_case;         /* hex: A-F read as a-f; the output follows the input's case */
 	int32_t byte_map[128];  /* ASCII symbol -> numeral, -1 when not in the alphabet */
 	uint32_t *cps;          /* numeral -> code point */
 	struct fpe_symbol *sorted; /* non-ASCII symbols sorted by code point */
@@ -197,6 +196,12 @@ int32_t fpe_alphabet_find(const struct fpe_alphabet *a, uint32_t cp);
 /* ---- rules: what one -c COL=RULE does to a value (rule.c) ---------------------------------- */
 enum fpe_kind { FPE_KIND_ALPHABET, FPE_KIND_LUHN, FPE_KIND_LUHN_FAIL, FPE_KIND_RANGE };
 
+/* The hex rules read hex letters in either case. hex writes the case of the value's letters
+ * (lower when it has none; both in one value is a data error), so a ciphertext without
+ * letters decrypts to lower case. hex:lower and hex:upper write their own case and refuse a
+ * letter of the other one, so every value they take decrypts back exactly. */
+enum fpe_hex { FPE_HEX_NONE, FPE_HEX_INPUT, FPE_HEX_LOWER, FPE_HEX_UPPER };
+
 #define FPE_PLAN_CACHE 64   /* plans kept per rule for a fixed tweak, by length */
 /* range: with the fixed tweak is tabulated when its FPE domain holds more than this many
  * times its values, i.e. when cycle-walking would take more than this many cipher calls per
@@ -206,7 +211,8 @@ enum fpe_kind { FPE_KIND_ALPHABET, FPE_KIND_LUHN, FPE_KIND_LUHN_FAIL, FPE_KIND_R
 /* A rule: read-only once fpe_rule_prepare() returns (shared by every thread). */
 struct fpe_rule {
 	enum fpe_kind kind;
-	const char *name;            /* "digits", "alphabet", "luhn", "range", ... */
+	const char *name;            /* "digits", "hex:upper", "alphabet", "luhn", "range", ... */
+	enum fpe_hex hex;
 	struct fpe_alphabet alpha;
 	/* range:LO..HI is FF1 (or FF3-1) over radix^n >= HI-LO+1, cycle-walking */
 	int64_t lo, hi;
@@ -227,6 +233,7 @@ struct fpe_rule {
 				      * range is never tabulated */
 	bool decrypt;
 	struct fpe_plan *plans[FPE_PLAN_CACHE];  /* for the fixed tweak, by n; filled by prepare */
+	char msg[200];               /* fpe_rule_parse's message when it names the parameter */
 };
 
 /* What applying rules mutates: one per thread, for rules of one cipher. */
@@ -243,7 +250,10 @@ struct fpe_work {
 const char *fpe_work_init(struct fpe_work *w, const struct fpe_cipher *c, uint32_t max_groups);
 void fpe_work_free(struct fpe_work *w);
 
-/* Parse a rule's text (NULL = digits). NULL on success, else a message for a usage error. */
+/* The rules and their parameters, for messages: "digits, hex[:lower|upper], ..." */
+extern const char fpe_rule_names[];
+/* Parse a rule's text (NULL = digits). NULL on success, else a message for a usage error
+ * (which may live in r: use it before fpe_rule_free). */
 const char *fpe_rule_parse(struct fpe_rule *r, const char *text);
 /* Compile --match PATTERN into the rule; NULL or a message. */
 const char *fpe_rule_set_match(struct fpe_rule *r, const char *pattern);

@@ -103,9 +103,18 @@ static int option(struct anon_run *run, int opt, const char *arg)
 	case OPT_TWEAK_COLUMN:
 		t->tweak_column = arg;
 		return 0;
-	case OPT_MATCH:
+	case OPT_MATCH: {
+		/* Checked here too, so a bad pattern is refused even when no column is selected. */
+		struct fpe_rule probe = { 0 };
+		const char *why = fpe_rule_set_match(&probe, arg);
+		fpe_rule_free(&probe);
+		if (why) {
+			anon_error("%s", why);
+			return EX_USAGE;
+		}
 		t->match = arg;
 		return 0;
+	}
 	}
 	return EX_USAGE;
 }
@@ -340,18 +349,59 @@ static void rule_free(struct anon_column *col)
 	free(col->state);
 }
 
+/* A table with a column to encrypt but no --tweak-column is refused before any of its rows:
+ * every row would fail, and decrypting would need the same tweak. */
+static int table(struct anon_run *run, const struct anon_table *tb)
+{
+	const struct fpe_tool *t = anon_tool_state(run);
+	if (!t->tweak_ref || anon_table_ref(tb, t->tweak_ref) >= 0)
+		return 0;
+	size_t n;
+	const struct anon_column *cols = anon_run_columns(run, &n);
+	for (size_t i = 0; i < n; i++)
+		if (anon_table_column(tb, &cols[i]) >= 0) {
+			anon_error("%s%s has column '%s' to encrypt but no --tweak-column '%s'",
+				   tb->name ? "table " : "the input", tb->name ? tb->name : "",
+				   cols[i].spec, t->tweak_column);
+			return EX_USAGE;
+		}
+	return 0;
+}
+
 static const struct anon_tool tool = {
 	.name = "anon-fpe",
 	.synopsis = "[options] [-D] [--algo ff1|ff3-1] [--key-raw] [--key-bits 128|192|256]\n"
 		    "       [--tweak HEX | --tweak-column COLUMN] [--match PATTERN]\n"
-		    "       -c COLUMN[=digits|hex|lower|upper|alpha|alnum|alphabet:CHARS|luhn|"
-		    "luhn-fail|range:LO..HI] ... [FILE]",
+		    "       -c COLUMN[=RULE] ... [FILE]",
+	.help = "rules (-c COLUMN=RULE; a column without a rule is digits):\n"
+		"  digits                    0-9\n"
+		"  hex                       0-9a-f, read in either case; written in the case of\n"
+		"                            the value's letters (lower without any; both in one\n"
+		"                            value is a data error)\n"
+		"  hex:lower, hex:upper      0-9a-f, 0-9A-F: the other case is a data error, so\n"
+		"                            every value decrypts back exactly\n"
+		"  lower, upper              a-z, A-Z\n"
+		"  alpha                     a-zA-Z\n"
+		"  alnum                     0-9a-zA-Z\n"
+		"  alphabet:CHARS            the characters after the colon, in order (2 to 65536)\n"
+		"  luhn                      digits; a Luhn-valid number stays valid\n"
+		"  luhn-fail                 digits; the output never passes the Luhn check\n"
+		"  range:LO..HI              a permutation of the integers LO to HI (64-bit)\n"
+		"options:\n"
+		"  -D, --decrypt             decrypt (same rule, key, algorithm, tweak, --match)\n"
+		"      --algo ALGO           ff1 (default) or ff3-1\n"
+		"      --key-bits BITS       AES key size: 128, 192 or 256 (default)\n"
+		"      --key-raw             the key's bytes are the AES key (16, 24 or 32 bytes)\n"
+		"      --tweak HEX           a fixed tweak (FF1: up to 256 bytes; FF3-1: 7 bytes)\n"
+		"      --tweak-column COL    each row's tweak from COL's value\n"
+		"      --match PATTERN       encrypt only the capture groups of a PCRE2 match\n",
 	.shortopts = "D",
 	.longopts = longopts,
 	.needs_key = true,
 	.option = option,
 	.rule = rule,
 	.check = check,
+	.table = table,
 	.start = start,
 	.worker_init = worker_init,
 	.worker_free = worker_free,

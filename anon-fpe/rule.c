@@ -80,40 +80,91 @@ static const char *parse_range(struct fpe_rule *r, const char *spec)
 	return NULL;
 }
 
+const char fpe_rule_names[] = "digits, hex[:lower|upper], lower, upper, alpha, alnum, "
+	"alphabet:CHARS, luhn, luhn-fail, range:LO..HI";
+
+/* At most 40 bytes of a parameter, for messages (anon_error escapes what is not printable). */
+#define QUOTED(s, n) (int)((n) > 40 ? 40 : (n)), (s), (n) > 40 ? "..." : ""
+
 const char *fpe_rule_parse(struct fpe_rule *r, const char *text)
 {
 	memset(r, 0, sizeof *r);
 	if (!text)
 		text = "digits";
-	const char *chars;
+	const char *colon = strchr(text, ':');
+	size_t nlen = colon ? (size_t)(colon - text) : strlen(text);
+	const char *arg = colon ? colon + 1 : NULL;
+	const char *chars = NULL;
 	r->kind = FPE_KIND_ALPHABET;
-	if (strncmp(text, "alphabet:", 9) == 0) {
+#define IS(s) (nlen == sizeof(s) - 1 && memcmp(text, s, nlen) == 0)
+	if (IS("alphabet")) {
 		r->name = "alphabet";
-		chars = text + 9;
-	} else if (strcmp(text, "luhn") == 0 || strcmp(text, "luhn-fail") == 0) {
-		r->kind = text[4] ? FPE_KIND_LUHN_FAIL : FPE_KIND_LUHN;
-		r->name = text[4] ? "luhn-fail" : "luhn";
-		chars = fpe_alphabet_named("digits");
-	} else if (strncmp(text, "range:", 6) == 0) {
+		if (!arg)
+			return "alphabet needs its characters: alphabet:CHARS";
+		chars = arg;
+	} else if (IS("range")) {
 		r->kind = FPE_KIND_RANGE;
 		r->name = "range";
-		chars = fpe_alphabet_named("digits");
-		const char *why = parse_range(r, text + 6);
+		if (!arg)
+			return "range needs its bounds: range:LO..HI";
+		const char *why = parse_range(r, arg);
 		if (why)
 			return why;
-	} else if ((chars = fpe_alphabet_named(text)) != NULL) {
-		r->name = text;
+		chars = fpe_alphabet_named("digits");
+	} else if (IS("hex")) {
+		/* The numerals are those of plain hex whatever the case, so hex:upper decrypts
+		 * what hex encrypted from upper-case values. */
+		if (!arg) {
+			r->name = "hex";
+			r->hex = FPE_HEX_INPUT;
+			chars = "0123456789abcdef";
+		} else if (strcmp(arg, "lower") == 0) {
+			r->name = "hex:lower";
+			r->hex = FPE_HEX_LOWER;
+			chars = "0123456789abcdef";
+		} else if (strcmp(arg, "upper") == 0) {
+			r->name = "hex:upper";
+			r->hex = FPE_HEX_UPPER;
+			chars = "0123456789ABCDEF";
+		} else {
+			snprintf(r->msg, sizeof r->msg, "hex: unknown parameter \"%.*s%s\" (lower, upper)",
+				 QUOTED(arg, strlen(arg)));
+			return r->msg;
+		}
 	} else {
-		return "unknown rule (digits, hex, lower, upper, alpha, alnum, alphabet:CHARS, luhn, "
-		       "luhn-fail, range:LO..HI)";
+		static const char *const plain[] = { "digits", "lower", "upper", "alpha", "alnum",
+						     "luhn", "luhn-fail" };
+		for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+			if (strlen(plain[i]) == nlen && memcmp(text, plain[i], nlen) == 0)
+				r->name = plain[i];
+		if (!r->name) {
+			snprintf(r->msg, sizeof r->msg, "unknown rule \"%.*s%s\" (%s)",
+				 QUOTED(text, nlen), fpe_rule_names);
+			return r->msg;
+		}
+		if (arg) {
+			snprintf(r->msg, sizeof r->msg, "%s: unknown parameter \"%.*s%s\" (%s takes "
+				 "none)", r->name, QUOTED(arg, strlen(arg)), r->name);
+			return r->msg;
+		}
+		if (IS("luhn") || IS("luhn-fail")) {
+			r->kind = IS("luhn") ? FPE_KIND_LUHN : FPE_KIND_LUHN_FAIL;
+			chars = fpe_alphabet_named("digits");
+		} else {
+			chars = fpe_alphabet_named(r->name);
+		}
 	}
+#undef IS
 	const char *why = fpe_alphabet_init(&r->alpha, chars, strlen(chars));
 	if (why)
 		return why;
-	if (strcmp(r->name, "hex") == 0) {
-		r->alpha.fold_case = true;
-		for (int c = 'A'; c <= 'F'; c++)
-			r->alpha.byte_map[c] = c - 'A' + 10;
+	if (r->hex) {
+		/* Read hex digits in either case: those of the other case are refused by
+		 * fpe_rule_apply, never passed through as characters outside the alphabet. */
+		for (int c = 0; c < 6; c++) {
+			r->alpha.byte_map['a' + c] = 10 + c;
+			r->alpha.byte_map['A' + c] = 10 + c;
+		}
 	}
 	return NULL;
 }
@@ -378,7 +429,7 @@ const char *fpe_rule_apply(const struct fpe_rule *r, struct fpe_work *w, const u
 			return "domain too small: radix^length must be at least 1000000";
 	}
 
-	bool saw_upper = false, saw_lower = false;
+	bool saw_upper = false, saw_lower = false;  /* hex letters among the symbols */
 	if (a->ascii) {
 		/* Bytes >= 0x80 are never in an ASCII alphabet: they stay, byte for byte. */
 		for (size_t i = 0; i < len; i++) {
@@ -388,7 +439,7 @@ const char *fpe_rule_apply(const struct fpe_rule *r, struct fpe_work *w, const u
 				continue;
 			if (n == maxlen)
 				return too_long(r);
-			if (a->fold_case) {
+			if (r->hex) {
 				saw_lower |= c >= 'a' && c <= 'f';
 				saw_upper |= c >= 'A' && c <= 'F';
 			}
@@ -411,6 +462,17 @@ const char *fpe_rule_apply(const struct fpe_rule *r, struct fpe_work *w, const u
 			i += l;
 		}
 	}
+	/* Decryption must give back the case the value had: a rule that could not is refused
+	 * before anything is encrypted. */
+	if (r->hex == FPE_HEX_INPUT && saw_upper && saw_lower)
+		return "hex: upper- and lower-case letters in one value (decrypting could not "
+		       "restore them: use hex:lower or hex:upper)";
+	if (r->hex == FPE_HEX_LOWER && saw_upper)
+		return "hex:lower: an upper-case hex letter (decrypting would give it back in lower "
+		       "case: use hex or hex:upper)";
+	if (r->hex == FPE_HEX_UPPER && saw_lower)
+		return "hex:upper: a lower-case hex letter (decrypting would give it back in upper "
+		       "case: use hex or hex:lower)";
 	const char *why = crypt_numerals(r, w, tweak, tlen, a->radix, nums, n);
 	if (why)
 		return why;
@@ -419,7 +481,7 @@ const char *fpe_rule_apply(const struct fpe_rule *r, struct fpe_work *w, const u
 	if (a->ascii) {
 		anon_buf_add(out, in, len);
 		unsigned char *o = out->p + start;
-		const bool upper = saw_upper && !saw_lower;
+		const bool upper = r->hex == FPE_HEX_INPUT && saw_upper;
 		for (size_t k = 0; k < n; k++) {
 			unsigned char c = (unsigned char)a->cps[nums[k]];
 			o[pos[k]] = upper && c >= 'a' && c <= 'f' ? (unsigned char)(c - 'a' + 'A') : c;

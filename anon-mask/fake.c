@@ -30,6 +30,9 @@ static const char *const dict_names[FAKE_NDICTS] = {
 	[DICT_COMPANY] = "company", [DICT_STREET] = "street",
 };
 
+const char anon_fake_kind_names[] = "first_name, last_name, full_name, email, city, company, "
+	"street";
+
 bool anon_fake_kind_parse(const char *name, enum fake_kind *kind)
 {
 	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {

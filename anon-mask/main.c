@@ -229,6 +229,57 @@ static int start_fakes(struct anon_run *run, struct mask_state *st)
 	return 0;
 }
 
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return d;
+}
+
+/* The name a flat table gives the column `spec` selects, as lib resolves it (select.c): a
+ * quoted spec is a name; otherwise a name of the header, else a column number. NULL when the
+ * input names no columns (headerless, no --schema). The caller frees it. */
+static char *flat_name(const char *spec, const struct anon_table *t)
+{
+	if (!t->cols)
+		return NULL;
+	if (spec[0] == '"')
+		return anon_mask_spec_column(spec);
+	for (size_t i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i], spec) == 0)
+			return xstrdup(spec);
+	if (strspn(spec, "0123456789") == strlen(spec) && *spec) {
+		unsigned long k = strtoul(spec, NULL, 10);
+		if (k >= 1 && k <= t->ncols)
+			return xstrdup(t->cols[k - 1]);
+	}
+	return NULL;
+}
+
+/* label takes the column's name as the input spells it, decoded. In a dump that is the spec's
+ * last identifier, set by rule(): lib matched the COPY column by that very name. A file names
+ * its columns only now (its header, or --schema), and may be selected by number: its labels
+ * are set here, on the main thread, before any of its rows reaches a worker (a file has one
+ * table), so the rules are read-only again by the time anything reads them. */
+static int mask_table(struct anon_run *run, const struct anon_table *t)
+{
+	if (t->name)
+		return 0;
+	size_t ncols;
+	struct anon_column *cols = anon_run_columns(run, &ncols);
+	for (size_t i = 0; i < ncols; i++) {
+		struct mask_rule *r = cols[i].state;
+		if (r->kind != MASK_LABEL)
+			continue;
+		char *name = flat_name(cols[i].spec, t);
+		if (name)
+			anon_mask_label_set(r, name);
+		free(name);
+	}
+	return 0;
+}
+
 /* References are made once every option is parsed rather than while parsing them, so that
  * --where may come before -f pgdump. */
 static int mask_check(struct anon_run *run)
@@ -362,6 +413,28 @@ static const struct anon_tool tool = {
 	.name = "anon-mask",
 	.synopsis = "[options] [--mask-char C] [--fixed-length N] [--where COL~PATTERN]\n"
 		    "       [--on-mismatch keep|mask|null] -c COLUMN[=RULE] ... [FILE]",
+	.help = "rules (-c COLUMN=RULE; a column without a rule is redacted):\n"
+		"  redact[:TEXT]             replace with TEXT (default ***)\n"
+		"  null                      make the field NULL\n"
+		"  const:TEXT                replace with TEXT\n"
+		"  label                     replace with <COLUMN NAME>, as the input names it\n"
+		"  first:N                   keep the first N characters, mask the rest\n"
+		"  last:N                    keep the last N characters, mask the rest\n"
+		"  partial:F,L               keep the first F and the last L characters\n"
+		"  email[:domain|tld]        mask the local part, keep the domain (or its tld)\n"
+		"  phone                     keep separators, +country code and the last 4 digits\n"
+		"  card[:bin]                keep the last 4 digits (and the first 6 with bin)\n"
+		"  regex:PATTERN             mask what a PCRE2 pattern (or its groups) matches\n"
+		"  keep:PATTERN              keep what it (or its groups) matches, mask the rest\n"
+		"  fake:KIND                 a keyed, deterministic fake (needs a key); KIND is\n"
+		"                            first_name, last_name, full_name, email, city,\n"
+		"                            company or street\n"
+		"options:\n"
+		"      --mask-char C         mask with character C (default *)\n"
+		"      --fixed-length N      write each masked run as N mask characters (0-4096)\n"
+		"      --where COL~PATTERN   mask only rows whose COL matches (repeat: all must)\n"
+		"      --on-mismatch MODE    a value that does not fit its rule: mask (default),\n"
+		"                            keep or null\n",
 	.longopts = longopts,
 	.needs_key = false,
 	.rule_required = false,
@@ -369,6 +442,7 @@ static const struct anon_tool tool = {
 	.rule = mask_rule,
 	.check = mask_check,
 	.start = mask_start,
+	.table = mask_table,
 	.worker_init = mask_worker_init,
 	.worker_free = mask_worker_free,
 	.apply = mask_apply,

@@ -37,6 +37,8 @@ struct fake_ctx {
 };
 
 bool anon_fake_kind_parse(const char *name, enum fake_kind *kind);
+/* The kinds, for messages and --help: "first_name, last_name, ..." */
+extern const char anon_fake_kind_names[];
 /* Bit (1 << enum fake_dict_id) for each dictionary a kind draws from. */
 unsigned anon_fake_dicts_needed(enum fake_kind kind);
 const char *anon_fake_dict_name(enum fake_dict_id id);
@@ -103,11 +105,18 @@ struct mask_work {
 };
 
 void anon_mask_opts_init(struct mask_opts *o);
+/* The rules and their parameters, for messages: "redact[:TEXT], null, ..." */
+extern const char anon_mask_rule_names[];
 /* Parse RULE (NULL: redact) for the column named spec.  0, or -1 with a message in err
  * (for a bad pattern: PCRE2's message and offset, never the pattern). */
 int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec,
 			 char *err, size_t errlen);
 void anon_mask_rule_free(struct mask_rule *r);
+/* label: the column name a spec ends with, decoded as an SQL identifier (public.t."A""B"
+ * gives A"B), malloc'd; NULL when spec is not [[schema.]table.]column in SQL syntax. */
+char *anon_mask_spec_column(const char *spec);
+/* label: make r's text <NAME> for the decoded column name (ASCII letters upper-cased). */
+void anon_mask_label_set(struct mask_rule *r, const char *name);
 /* Make w ready for masking with r on one thread (hmac left NULL); exits when out of memory. */
 void anon_mask_work_init(struct mask_work *w, const struct mask_rule *r);
 void anon_mask_work_free(struct mask_work *w);

@@ -110,21 +110,81 @@ static void set_text(struct mask_rule *r, const char *s, size_t n)
 	r->text_len = n;
 }
 
-/* <EMAIL> for "email", "users.email" or "public.users.email". */
-static void set_label(struct mask_rule *r, const char *spec)
+void anon_mask_label_set(struct mask_rule *r, const char *name)
 {
-	const char *name = strrchr(spec, '.');
-	name = name ? name + 1 : spec;
 	size_t n = strlen(name);
-	if (!(r->text = malloc(n + 3)))
+	char *t = malloc(n + 3);
+	if (!t)
 		anon_die(EX_SOFTWARE, "out of memory");
-	r->text[0] = '<';
+	t[0] = '<';
 	for (size_t i = 0; i < n; i++)
-		r->text[i + 1] = (char)toupper((unsigned char)name[i]);
-	r->text[n + 1] = '>';
-	r->text[n + 2] = '\0';
+		t[i + 1] = (char)toupper((unsigned char)name[i]);
+	t[n + 1] = '>';
+	t[n + 2] = '\0';
+	free(r->text);
+	r->text = t;
 	r->text_len = n + 2;
 }
+
+/* One SQL identifier at *pp ("quoted ""x""" or a bare word up to a '.'), decoded into out;
+ * false when there is none. */
+static bool sql_ident(const char **pp, struct anon_buf *out)
+{
+	const char *p = *pp;
+	out->len = 0;
+	if (*p == '"') {
+		for (p++;; p++) {
+			if (*p == '\0')
+				return false;
+			if (*p == '"') {
+				if (p[1] != '"')
+					break;
+				p++;
+			}
+			anon_buf_addc(out, (unsigned char)*p);
+		}
+		*pp = p + 1;
+		return true;
+	}
+	const char *s = p;
+	while (*p && *p != '.')
+		p++;
+	anon_buf_add(out, s, (size_t)(p - s));
+	*pp = p;
+	return p > s;
+}
+
+char *anon_mask_spec_column(const char *spec)
+{
+	struct anon_buf b = { 0 };
+	const char *p = spec;
+	for (int parts = 1; sql_ident(&p, &b); parts++) {
+		if (*p == '\0') {
+			anon_buf_addc(&b, '\0');
+			return (char *)b.p;
+		}
+		if (*p != '.' || parts == 3)
+			break;
+		p++;
+	}
+	anon_buf_free(&b);
+	return NULL;
+}
+
+/* <EMAIL> for "email", "users.email" or "public.users.email"; <E-MAIL> for t."E-MAIL". */
+static void set_label(struct mask_rule *r, const char *spec)
+{
+	char *name = anon_mask_spec_column(spec);
+	anon_mask_label_set(r, name ? name : spec);
+	free(name);
+}
+
+const char anon_mask_rule_names[] = "redact[:TEXT], null, const:TEXT, label, first:N, "
+	"last:N, partial:F,L, email[:domain|tld], phone, card[:bin], regex:PATTERN, keep:PATTERN, "
+	"fake:KIND";
+
+/* A parameter as messages quote it: at most 40 bytes (anon_error escapes the rest). */
+#define QUOTED(s) (int)(strlen(s) > 40 ? 40 : strlen(s)), (s), strlen(s) > 40 ? "..." : ""
 
 int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec,
 			 char *err, size_t errlen)
@@ -136,31 +196,30 @@ int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec
 	size_t nlen = colon ? (size_t)(colon - rule) : strlen(rule);
 	const char *arg = colon ? colon + 1 : NULL;
 #define IS(s) (nlen == sizeof(s) - 1 && memcmp(rule, s, nlen) == 0)
-	if (IS("redact")) {
-		r->kind = MASK_REDACT;
-		set_text(r, arg ? arg : "***", strlen(arg ? arg : "***"));
-		return 0;
-	}
-	if (IS("const")) {
-		if (!arg) {
+	if (IS("redact") || IS("const")) {
+		r->kind = IS("redact") ? MASK_REDACT : MASK_CONST;
+		if (!arg && r->kind == MASK_CONST) {
 			snprintf(err, errlen, "const needs a text: const:TEXT");
 			return -1;
 		}
-		r->kind = MASK_CONST;
+		if (!arg)
+			arg = "***";
 		set_text(r, arg, strlen(arg));
 		return 0;
 	}
 	if (IS("regex") || IS("keep")) {
 		r->kind = IS("regex") ? MASK_REGEX : MASK_KEEP;
 		if (!arg) {
-			snprintf(err, errlen, "%s needs a pattern", IS("regex") ? "regex" : "keep");
+			snprintf(err, errlen, "%s needs a pattern: %s:PATTERN",
+				 IS("regex") ? "regex" : "keep", IS("regex") ? "regex" : "keep");
 			return -1;
 		}
 		return parse_pattern(r, arg, err, errlen);
 	}
 	if (IS("null") || IS("label") || IS("phone")) {
 		if (arg) {
-			snprintf(err, errlen, "rule %.*s takes no argument", (int)nlen, rule);
+			snprintf(err, errlen, "%.*s: unknown parameter \"%.*s%s\" (%.*s takes none)",
+				 (int)nlen, rule, QUOTED(arg), (int)nlen, rule);
 			return -1;
 		}
 		if (IS("null")) {
@@ -174,11 +233,16 @@ int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec
 		return 0;
 	}
 	if (IS("first") || IS("last")) {
+		const char *name = IS("first") ? "first" : "last";
 		size_t *n = IS("first") ? &r->keep_first : &r->keep_last;
 		r->kind = IS("first") ? MASK_FIRST : MASK_LAST;
-		if (!arg || parse_count(arg, n) < 0) {
-			snprintf(err, errlen, "%s needs a count: %s:N", IS("first") ? "first" : "last",
-				 IS("first") ? "first" : "last");
+		if (!arg) {
+			snprintf(err, errlen, "%s needs a count: %s:N (0 to 1000000)", name, name);
+			return -1;
+		}
+		if (parse_count(arg, n) < 0) {
+			snprintf(err, errlen, "%s: \"%.*s%s\" is not a count: %s:N (0 to 1000000)",
+				 name, QUOTED(arg), name);
 			return -1;
 		}
 		return 0;
@@ -187,6 +251,11 @@ int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec
 		r->kind = MASK_PARTIAL;
 		const char *comma = arg ? strchr(arg, ',') : NULL;
 		char f[32];
+		if (!arg) {
+			snprintf(err, errlen, "partial needs two counts: partial:FIRST,LAST "
+				 "(0 to 1000000)");
+			return -1;
+		}
 		if (!comma || (size_t)(comma - arg) >= sizeof(f))
 			goto bad_partial;
 		memcpy(f, arg, (size_t)(comma - arg));
@@ -195,7 +264,8 @@ int anon_mask_rule_parse(struct mask_rule *r, const char *rule, const char *spec
 			goto bad_partial;
 		return 0;
 bad_partial:
-		snprintf(err, errlen, "partial needs two counts: partial:FIRST,LAST");
+		snprintf(err, errlen, "partial: \"%.*s%s\" is not two counts: partial:FIRST,LAST "
+			 "(0 to 1000000)", QUOTED(arg));
 		return -1;
 	}
 	if (IS("email")) {
@@ -203,7 +273,8 @@ bad_partial:
 		if (arg && strcmp(arg, "tld") == 0) {
 			r->tld = true;
 		} else if (arg && strcmp(arg, "domain") != 0) {
-			snprintf(err, errlen, "email keeps the domain or the tld: email[:domain|tld]");
+			snprintf(err, errlen, "email: unknown parameter \"%.*s%s\" (domain, tld)",
+				 QUOTED(arg));
 			return -1;
 		}
 		return 0;
@@ -213,22 +284,27 @@ bad_partial:
 		if (arg && strcmp(arg, "bin") == 0) {
 			r->bin = true;
 		} else if (arg) {
-			snprintf(err, errlen, "card takes only :bin");
+			snprintf(err, errlen, "card: unknown parameter \"%.*s%s\" (bin)", QUOTED(arg));
 			return -1;
 		}
 		return 0;
 	}
 	if (IS("fake")) {
 		r->kind = MASK_FAKE;
-		if (!arg || !anon_fake_kind_parse(arg, &r->fake)) {
-			snprintf(err, errlen, "fake needs a kind: first_name, last_name, full_name, "
-				 "email, city, company, street");
+		if (!arg) {
+			snprintf(err, errlen, "fake needs a kind: fake:KIND (%s)", anon_fake_kind_names);
+			return -1;
+		}
+		if (!anon_fake_kind_parse(arg, &r->fake)) {
+			snprintf(err, errlen, "fake: unknown kind \"%.*s%s\" (%s)", QUOTED(arg),
+				 anon_fake_kind_names);
 			return -1;
 		}
 		return 0;
 	}
 #undef IS
-	snprintf(err, errlen, "unknown rule \"%.*s\"", (int)nlen, rule);
+	snprintf(err, errlen, "unknown rule \"%.*s%s\" (%s)", (int)(nlen > 40 ? 40 : nlen), rule,
+		 nlen > 40 ? "..." : "", anon_mask_rule_names);
 	return -1;
 }
 

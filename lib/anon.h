@@ -151,7 +151,12 @@ struct anon_table {
 	const char *const *cols;   /* column names, or NULL when the input names none */
 	size_t ncols;              /* 0 when not known before the first row */
 	uint64_t line;             /* line of the header or COPY statement (0: --schema) */
+	const void *priv;          /* lib's resolution of the table */
 };
+/* The 0-based column of this table that a -c column or a reference resolved to, or -1 when
+ * the table has none (a tool may then refuse the table: a tweak or entity column missing). */
+int anon_table_column(const struct anon_table *t, const struct anon_column *col);
+int anon_table_ref(const struct anon_table *t, const struct anon_ref *ref);
 
 /* What a hook sees of one row. */
 struct anon_rowinfo {

@@ -451,7 +451,7 @@ static struct anon_tablesel *table_start(struct runner *R, const char *name,
 	t->utf8 = !R->r.not_utf8;
 	if (run->tool->table) {
 		struct anon_table info = { t->name, (const char *const *)t->names,
-					   t->nnames ? t->nnames : t->width, line };
+					   t->nnames ? t->nnames : t->width, line, t };
 		int rc = run->tool->table(run, &info);
 		if (rc) {
 			snprintf(where, sizeof where, "%s:%llu: the table is refused", run->cfg.input,

@@ -276,3 +276,18 @@ void anon_select_free(struct anon_run *run)
 	free(run->colrefs);
 	run->colrefs = NULL;
 }
+
+int anon_table_ref(const struct anon_table *t, const struct anon_ref *ref)
+{
+	const struct anon_tablesel *sel = t->priv;
+	return sel->refidx[ref->id];
+}
+
+int anon_table_column(const struct anon_table *t, const struct anon_column *col)
+{
+	const struct anon_tablesel *sel = t->priv;
+	for (size_t i = 0; i < sel->nsel; i++)
+		if (sel->sel[i].col == col)
+			return sel->sel[i].index;
+	return -1;
+}

@@ -416,3 +416,144 @@ FPE_CITY='AaBbCcDdEeFfGgHhIiJjKkLlMmNnOoPpQqRrSsTtUuVvWwXxYyZzÄäÖöÜüßΑα
 	run --separate-stderr -65 anon-fpe -f pgdump -c 't.a=alphabet:0123456789é' --key-file "$(test_key)" "$BATS_TEST_TMPDIR/l1.sql"
 	[[ "$stderr" == *"client_encoding is not UTF8"* ]]
 }
+
+# --- hex case: exact round trips ---------------------------------------------------------------
+
+# hexvals FILE SYMBOLS: a header and 3000 random values of 5 to 11 SYMBOLS (seeded).
+hexvals() {
+	python3 - "$1" "$2" <<'EOF'
+import random, sys
+random.seed(11)
+with open(sys.argv[1], "w") as f:
+    f.write("v\n")
+    for _ in range(3000):
+        f.write("".join(random.choice(sys.argv[2]) for _ in range(random.randint(5, 11))) + "\n")
+EOF
+}
+
+@test "hex:upper and hex:lower decrypt exactly, ciphertexts without letters included" {
+	for c in upper:0123456789ABCDEF lower:0123456789abcdef upper:0123456789 lower:0123456789; do
+		rule=hex:${c%%:*}
+		hexvals "$BATS_TEST_TMPDIR/in.csv" "${c#*:}"
+		anon-fpe -c "v=$rule" "$BATS_TEST_TMPDIR/in.csv" >"$BATS_TEST_TMPDIR/enc.csv"
+		# some ciphertexts have no letter: the case comes from the rule, not from them
+		run -0 bash -c "tail -n +2 '$BATS_TEST_TMPDIR/enc.csv' | grep -c '^[0-9]*\$'"
+		[ "$output" -gt 10 ]
+		run -0 bash -c "anon-fpe -D -c v=$rule '$BATS_TEST_TMPDIR/enc.csv' | cmp - '$BATS_TEST_TMPDIR/in.csv'"
+		# the output is in the rule's case
+		run -0 bash -c "tail -n +2 '$BATS_TEST_TMPDIR/enc.csv' | grep -c '[$([ "${c%%:*}" = upper ] && echo a-f || echo A-F)]' || true"
+		assert_output 0
+	done
+}
+
+@test "hex and hex:upper share their numerals; plain hex decrypts a ciphertext without letters to lower case" {
+	hexvals "$BATS_TEST_TMPDIR/in.csv" 0123456789ABCDEF
+	anon-fpe -c v=hex:upper "$BATS_TEST_TMPDIR/in.csv" >"$BATS_TEST_TMPDIR/enc.csv"
+	# plain hex writes the same ciphertexts, in lower case where the value has no letter
+	run -0 bash -c "anon-fpe -c v=hex '$BATS_TEST_TMPDIR/in.csv' | tr a-f A-F | cmp - '$BATS_TEST_TMPDIR/enc.csv'"
+	n=$(tail -n +2 "$BATS_TEST_TMPDIR/enc.csv" | grep -c '^[0-9]*$')
+	[ "$n" -gt 10 ]
+	# plain hex reads the hex:upper ciphertexts back, but those without letters in lower case
+	run -0 bash -c "anon-fpe -D -c v=hex '$BATS_TEST_TMPDIR/enc.csv' | tr a-f A-F | cmp - '$BATS_TEST_TMPDIR/in.csv'"
+	run -0 bash -c "anon-fpe -D -c v=hex '$BATS_TEST_TMPDIR/enc.csv' | diff - '$BATS_TEST_TMPDIR/in.csv' | grep -c '^>' || true"
+	[ "$output" -gt 0 ]
+	[ "$output" -le "$n" ]
+	# and which ones: exactly the rows whose ciphertext is digits only, and whose value is not
+	run -0 bash -c "paste -d, '$BATS_TEST_TMPDIR/enc.csv' '$BATS_TEST_TMPDIR/in.csv' | tail -n +2 | grep -c '^[0-9]*,.*[A-F]' || true"
+	want=$output
+	run -0 bash -c "anon-fpe -D -c v=hex '$BATS_TEST_TMPDIR/enc.csv' | diff - '$BATS_TEST_TMPDIR/in.csv' | grep -c '^>' || true"
+	assert_output "$want"
+}
+
+@test "plain hex: lower-case values and digits round trip; mixed case is a data error" {
+	hexvals "$BATS_TEST_TMPDIR/in.csv" 0123456789abcdef
+	run -0 bash -c "anon-fpe -c v=hex '$BATS_TEST_TMPDIR/in.csv' | anon-fpe -D -c v=hex | cmp - '$BATS_TEST_TMPDIR/in.csv'"
+	run -65 --separate-stderr bash -c "printf 'v\nDEADbeef\n' | anon-fpe -c v=hex"
+	[[ $stderr == *'-:2:1 (v): hex: upper- and lower-case letters in one value'* ]]
+	[[ $stderr != *DEAD* ]]
+	run -0 --separate-stderr bash -c "printf 'v\nDEADbeef\nDEADBEEF\n' | anon-fpe --on-error null -c v=hex"
+	assert_output --regexp $'^v\n\n[0-9A-F]{8}$'
+}
+
+@test "hex:upper refuses a lower-case letter and hex:lower an upper-case one, in both directions" {
+	run -65 --separate-stderr bash -c "printf 'v\n46febfed\n' | anon-fpe -c v=hex:upper"
+	[[ $stderr == *'-:2:1 (v): hex:upper: a lower-case hex letter'* ]]
+	run -65 --separate-stderr bash -c "printf 'v\n46FEBFED\n' | anon-fpe -D -c v=hex:lower"
+	[[ $stderr == *'-:2:1 (v): hex:lower: an upper-case hex letter'* ]]
+	# letters past f are not hex digits: they stay, in either case
+	run -0 --separate-stderr bash -c "printf 'v\nix-XYZ-46FEBFED\n' | anon-fpe -c v=hex:upper | anon-fpe -D -c v=hex:upper"
+	assert_line --index 1 'ix-XYZ-46FEBFED'
+	run -0 --separate-stderr bash -c "printf 'v\n46FEBFED\n' | anon-fpe --audit '$BATS_TEST_TMPDIR/a.json' -c v=hex:upper"
+	run -0 python3 -c 'import json,sys; p = json.loads(open(sys.argv[1]).read().splitlines()[-1])["columns"][0]["params"]; print(p["rule"], p["alphabet"])' "$BATS_TEST_TMPDIR/a.json"
+	assert_output 'hex:upper 0123456789ABCDEF'
+}
+
+# --- --help, messages, and nothing selected ----------------------------------------------------
+
+@test "--help lists every rule and the tool's options before the common options" {
+	run -0 --separate-stderr anon-fpe --help
+	rules=$(sed -n '/^rules/,/^options:/p' <<<"$output")
+	for r in digits hex hex:lower hex:upper lower upper alpha alnum alphabet:CHARS luhn \
+		luhn-fail range:LO..HI; do
+		grep -qE -- "^  (.*, )?$r( |,)" <<<"$rules" || { echo "rule $r not in --help"; return 1; }
+	done
+	opts=$(sed -n '/^options:/,/^common options:/p' <<<"$output")
+	for o in -D --decrypt --algo --key-bits --key-raw --tweak --tweak-column --match; do
+		grep -qF -- "$o" <<<"$opts" || { echo "option $o not in --help"; return 1; }
+	done
+	assert_line --index 3 --regexp '^rules '
+	assert_line 'common options:'
+}
+
+@test "an unknown rule or parameter is named with the choices, exit 64 before any output or key" {
+	run -64 --separate-stderr anon-fpe -c card=bogus:1 "$DATA/fpe-rules.csv"
+	assert_output ''
+	[[ $stderr == *"column 'card': unknown rule \"bogus\" (digits, hex[:lower|upper], lower, upper, alpha, alnum, alphabet:CHARS, luhn, luhn-fail, range:LO..HI)"* ]]
+	run -64 --separate-stderr anon-fpe -c token=hex:UPPER "$DATA/fpe-rules.csv"
+	[[ $stderr == *"column 'token': hex: unknown parameter \"UPPER\" (lower, upper)"* ]]
+	run -64 --separate-stderr anon-fpe -c card=luhn:16 "$DATA/fpe-rules.csv"
+	[[ $stderr == *"column 'card': luhn: unknown parameter \"16\" (luhn takes none)"* ]]
+	run -64 --separate-stderr anon-fpe -c card=alphabet "$DATA/fpe-rules.csv"
+	[[ $stderr == *"column 'card': alphabet needs its characters: alphabet:CHARS"* ]]
+	run -64 --separate-stderr anon-fpe -c id=range "$DATA/fpe-rules.csv"
+	[[ $stderr == *"column 'id': range needs its bounds: range:LO..HI"* ]]
+	# a dump's tables come much later: still refused before anything is written
+	run -64 --separate-stderr anon-fpe -f pgdump -c users.id=range:9..1 "$DATA/pgdump-basic.in"
+	assert_output ''
+	[[ $stderr == *'HI must be greater than LO'* ]]
+	run -64 --separate-stderr anon-fpe --match '([0-9]' "$DATA/fpe-rules.csv"
+	[[ $stderr == *'--match: invalid regular expression'* ]]
+}
+
+@test "every rule the unknown-rule message offers is in --help" {
+	run -64 --separate-stderr anon-fpe -c card=bogus "$DATA/fpe-rules.csv"
+	list=${stderr#*(}
+	list=${list%%)*}
+	run -0 --separate-stderr anon-fpe --help
+	mapfile -t offered < <(sed 's/, /\n/g' <<<"$list")
+	[ "${#offered[@]}" -eq 10 ]
+	for r in "${offered[@]}"; do
+		grep -qE -- "^  (.*, )?${r%%[*}( |,)" <<<"$output" || { echo "$r not in --help"; return 1; }
+	done
+}
+
+@test "no -c is the identity in every format with no key, whatever the options" {
+	unset ANON_KEY_FILE
+	for f in csv-basic.in:csv tsv-basic.in:tsv copy-basic.in:copy pgdump-basic.in:pgdump \
+		pgdump-quoting.in:pgdump fpe-rules.csv:csv; do
+		run -0 bash -c "anon-fpe -f ${f#*:} '$DATA/${f%:*}' | cmp - '$DATA/${f%:*}'"
+	done
+	run -0 bash -c "anon-fpe -D --algo ff3-1 --key-raw --key-bits 128 --tweak 00112233445566 --match '(.*)' --jobs 3 '$DATA/fpe-rules.csv' | cmp - '$DATA/fpe-rules.csv'"
+	run -0 bash -c "anon-fpe --tweak-column customer '$DATA/fpe-rules.csv' | cmp - '$DATA/fpe-rules.csv'"
+	run -0 --separate-stderr bash -c "anon-fpe --audit '$BATS_TEST_TMPDIR/a.json' '$DATA/fpe-rules.csv' >/dev/null"
+	assert_file_exists "$BATS_TEST_TMPDIR/a.json"
+	# a column needs the key, as before
+	run -78 --separate-stderr anon-fpe -c card "$DATA/fpe-rules.csv"
+}
+
+@test "pgdump: a table with a column to encrypt but no --tweak-column is exit 64 at its COPY header" {
+	printf 'COPY public.a (x, y) FROM stdin;\n123456789\tq\n\\.\n' > "$BATS_TEST_TMPDIR/d.sql"
+	run --separate-stderr -64 anon-fpe -f pgdump -c public.a.x --tweak-column y2 --key-file "$(test_key)" "$BATS_TEST_TMPDIR/d.sql"
+	[[ "$stderr" == *"table public.a has column 'public.a.x' to encrypt but no --tweak-column 'y2'"* ]]
+	[[ "$output" != *123456789* ]]
+}

@@ -17,6 +17,11 @@ setup_file() {
 	CREATE TABLE users_anon (LIKE users);
 	CREATE TABLE users_csv (LIKE users);
 	CREATE DATABASE restored;
+	CREATE DATABASE quoted_restored;
+	CREATE TABLE quoted (id int PRIMARY KEY, "E-MAIL" text, "A""B" text, "Mixed Case" text,
+			     plain text);
+	INSERT INTO quoted VALUES (1, 'zoe@example.com', 'secret', 'x', 'y'), (2, NULL, '', 'x', 'y');
+	CREATE TABLE quoted_csv (LIKE quoted);
 	EOF
 }
 
@@ -81,4 +86,39 @@ teardown_file() {
 	[ "$output" != "$fake" ]
 	grep -qFx "${output%% *}" "$TOP/data/fake/first_name.txt"
 	grep -qFx "${output#* }" "$TOP/data/fake/last_name.txt"
+}
+
+# bats test_tags=pg
+@test "pg: label gives the decoded names of quoted columns, through pg_dump and a restore" {
+	pg_dump -t quoted >"$BATS_TEST_TMPDIR/quoted.sql"
+	grep -qF 'COPY public.quoted (id, "E-MAIL", "A""B", "Mixed Case", plain) FROM stdin;' \
+		"$BATS_TEST_TMPDIR/quoted.sql"
+	set -o pipefail
+	anon-mask -f pgdump -c 'quoted."E-MAIL"=label' -c 'public.quoted."A""B"=label' \
+		-c 'quoted."Mixed Case"=label' -c public.quoted.plain=label \
+		"$BATS_TEST_TMPDIR/quoted.sql" |
+		sql -d quoted_restored --single-transaction -v ON_ERROR_STOP=1 -f - >/dev/null
+	run rows -d quoted_restored -c 'SELECT * FROM quoted ORDER BY id'
+	assert_success
+	assert_output - <<-'EOF'
+	1|<E-MAIL>|<A"B>|<MIXED CASE>|<PLAIN>
+	2|(null)||<MIXED CASE>|<PLAIN>
+	EOF
+}
+
+# bats test_tags=pg
+@test "pg: label gives the decoded names of a CSV header's quoted columns" {
+	sql -c 'COPY quoted TO STDOUT WITH (FORMAT csv, HEADER)' >"$BATS_TEST_TMPDIR/quoted.csv"
+	run head -n 1 "$BATS_TEST_TMPDIR/quoted.csv"
+	assert_output 'id,E-MAIL,"A""B",Mixed Case,plain'
+	set -o pipefail
+	anon-mask -c E-MAIL=label -c 3=label -c '"Mixed Case"=label' "$BATS_TEST_TMPDIR/quoted.csv" |
+		sql --single-transaction -v ON_ERROR_STOP=1 \
+			-c 'COPY quoted_csv FROM STDIN WITH (FORMAT csv, HEADER)'
+	run rows -c 'SELECT * FROM quoted_csv ORDER BY id'
+	assert_success
+	assert_output - <<-'EOF'
+	1|<E-MAIL>|<A"B>|<MIXED CASE>|y
+	2|(null)||<MIXED CASE>|y
+	EOF
 }

@@ -338,3 +338,126 @@ assert r["columns"][0]["params"]["dictionaries_sha256"]["city"] == sys.argv[2], 
 	run -0 bash -c "sed 's/LATIN1/UTF8/' '$DATA/pgdump-latin1.in' | anon-mask -f pgdump -c t.a=first:1"
 	assert_line --index 2 $'a**\tdef'
 }
+
+# --- label takes the column's name as the input spells it ------------------------------------
+
+@test "label in a dump: the decoded column name, not its SQL quoting" {
+	printf 'SET client_encoding = '"'"'UTF8'"'"';\nCOPY public.t (id, "E-MAIL", "A""B", "x.y", plain) FROM stdin;\n1\ta\tb\tc\td\n\\.\n' \
+		>"$BATS_TEST_TMPDIR/q.sql"
+	run -0 --separate-stderr anon-mask -f pgdump -c 't."E-MAIL"=label' \
+		-c 'public.t."A""B"=label' -c 't."x.y"=label' -c 'public."t".plain=label' \
+		"$BATS_TEST_TMPDIR/q.sql"
+	assert_line --index 2 $'1\t<E-MAIL>\t<A"B>\t<X.Y>\t<PLAIN>'
+	assert_line --index 1 'COPY public.t (id, "E-MAIL", "A""B", "x.y", plain) FROM stdin;'
+}
+
+@test "label in a CSV: the header's decoded name, selected by name, quoted name or number" {
+	printf 'id,"E-MAIL","A""B",users.email,n\n1,a,b,c,d\n' >"$BATS_TEST_TMPDIR/q.csv"
+	run -0 --separate-stderr anon-mask -c E-MAIL=label -c '"A""B"=label' \
+		-c users.email=label -c 5=label "$BATS_TEST_TMPDIR/q.csv"
+	assert_output $'id,"E-MAIL","A""B",users.email,n\n1,<E-MAIL>,"<A""B>",<USERS.EMAIL>,<N>'
+	run -0 --separate-stderr anon-mask --jobs 3 -c 2=label -c '3=label' "$BATS_TEST_TMPDIR/q.csv"
+	assert_line --index 1 '1,<E-MAIL>,"<A""B>",c,d'
+	# a header may name a column "2": the name wins over the number, as in selection
+	run -0 --separate-stderr bash -c "printf 'x,2\n1,a\n' | anon-mask -c 2=label"
+	assert_output $'x,2\n1,<2>'
+	run -0 --separate-stderr bash -c "printf 'x,2\n1,a\n' | anon-mask -c 1=label"
+	assert_output $'x,2\n<X>,a'
+}
+
+@test "label with --schema takes its names; headerless input without names, the number" {
+	run -0 --separate-stderr bash -c "printf '1\tz@x.org\n' | anon-mask -f copy --schema id,Mail -c 2=label"
+	assert_output $'1\t<MAIL>'
+	run -0 --separate-stderr bash -c "printf '1,z@x.org\n' | anon-mask --no-header -c 2=label"
+	assert_output '1,<2>'
+	run -0 --separate-stderr bash -c "printf 'id\tmail\n1\tz@x.org\n' | anon-mask -f tsv -c mail=label"
+	assert_line --index 1 $'1\t<MAIL>'
+}
+
+# --- --help, and messages that name what is wrong ----------------------------------------------
+
+@test "--help lists every rule and the tool's options before the common options" {
+	run -0 --separate-stderr anon-mask --help
+	rules=$(sed -n '/^rules/,/^options:/p' <<<"$output")
+	for r in 'redact[:TEXT]' null const:TEXT label first:N last:N partial:F,L \
+		'email[:domain|tld]' phone 'card[:bin]' regex:PATTERN keep:PATTERN fake:KIND; do
+		grep -qF -- "  $r" <<<"$rules" || { echo "rule $r not in --help"; return 1; }
+	done
+	for k in first_name last_name full_name email city company street; do
+		grep -qw -- "$k" <<<"$rules" || { echo "fake kind $k not in --help"; return 1; }
+	done
+	opts=$(sed -n '/^options:/,/^common options:/p' <<<"$output")
+	for o in --mask-char --fixed-length --where --on-mismatch; do
+		grep -qF -- "$o" <<<"$opts" || { echo "option $o not in --help"; return 1; }
+	done
+	assert_line --index 2 --regexp '^rules '
+	assert_line 'common options:'
+}
+
+@test "an unknown rule, parameter or fake kind is named with the choices, exit 64 before any output" {
+	run -64 --separate-stderr anon-mask -c name=fake:name "$DATA/mask-unicode.csv"
+	assert_output ''
+	[[ $stderr == *'-c name: fake: unknown kind "name" (first_name, last_name, full_name, email, city, company, street)'* ]]
+	run -64 --separate-stderr anon-mask -c name=bogus:1 "$DATA/mask-unicode.csv"
+	[[ $stderr == *'-c name: unknown rule "bogus" (redact[:TEXT], null, const:TEXT, label,'*'fake:KIND)'* ]]
+	run -64 --separate-stderr anon-mask -c name=email:host "$DATA/mask-unicode.csv"
+	[[ $stderr == *'-c name: email: unknown parameter "host" (domain, tld)'* ]]
+	run -64 --separate-stderr anon-mask -c name=card:amex "$DATA/mask-unicode.csv"
+	[[ $stderr == *'-c name: card: unknown parameter "amex" (bin)'* ]]
+	run -64 --separate-stderr anon-mask -c name=label:x "$DATA/mask-unicode.csv"
+	[[ $stderr == *'-c name: label: unknown parameter "x" (label takes none)'* ]]
+	run -64 --separate-stderr anon-mask -c name=first:x "$DATA/mask-unicode.csv"
+	[[ $stderr == *'-c name: first: "x" is not a count: first:N'* ]]
+	# in a dump too, where the first row of the table would come much later
+	run -64 --separate-stderr anon-mask -f pgdump -c users.email=fake:nick "$DATA/pgdump-basic.in"
+	assert_output ''
+}
+
+@test "every rule the unknown-rule message offers is in --help" {
+	run -64 --separate-stderr anon-mask -c name=bogus "$DATA/mask-unicode.csv"
+	list=${stderr#*(}
+	list=${list%%)*}
+	run -0 --separate-stderr anon-mask --help
+	mapfile -t offered < <(sed 's/, /\n/g' <<<"$list")
+	[ "${#offered[@]}" -eq 13 ]
+	for r in "${offered[@]}"; do
+		grep -qF -- "  $r" <<<"$output" || { echo "$r not in --help"; return 1; }
+	done
+}
+
+# --- nothing selected: the identity, no key --------------------------------------------------
+
+@test "no -c is the identity in every format, with no key" {
+	for f in csv-basic.in:csv tsv-basic.in:tsv copy-basic.in:copy pgdump-basic.in:pgdump \
+		pgdump-quoting.in:pgdump mask-unicode.csv:csv; do
+		run -0 bash -c "anon-mask -f ${f#*:} '$DATA/${f%:*}' | cmp - '$DATA/${f%:*}'"
+	done
+	run -0 bash -c "anon-mask --mask-char • --fixed-length 3 --on-mismatch null --jobs 3 '$DATA/mask-where.csv' | cmp - '$DATA/mask-where.csv'"
+	run -0 bash -c "anon-mask --where 'country~FR' '$DATA/mask-where.csv' | cmp - '$DATA/mask-where.csv'"
+	run -0 bash -c "anon-mask -f pgdump --where 'users.email~x' '$DATA/pgdump-basic.in' | cmp - '$DATA/pgdump-basic.in'"
+}
+
+# --- --where names a column some table has ---------------------------------------------------
+
+@test "--where naming no column is exit 64: at the header, at the COPY, or at the end of a dump" {
+	run -64 --separate-stderr anon-mask --where 'nosuch~x' -c email "$DATA/mask-where.csv"
+	assert_output '"\.anon: anon-mask failed (exit 64): this output is incomplete; do not load it'
+	[[ $stderr == *"mask-where.csv:1: column 'nosuch' not found"* ]]
+	dump=$(printf 'COPY public.u (id, cc, mail) FROM stdin;\n1\tFR\ta@b.fr\n\\.\nSELECT 1;\n')
+	# the table exists and has no such column: refused at its COPY, before its rows
+	run -64 --separate-stderr anon-mask -f pgdump --where 'u.country~FR' -c u.mail=email <<<"$dump"
+	[[ $stderr == *"-:1: column 'u.country': table public.u has no such column (it has 3)"* ]]
+	refute_output --partial 'a@b.fr'
+	assert_line --index 0 '\set ON_ERROR_STOP on'
+	assert_line --regexp '^DO \$anon_abort\$ BEGIN RAISE EXCEPTION'
+	# no table has it: refused at the end of the dump, with the rollback line
+	run -64 --separate-stderr anon-mask -f pgdump --where 'orders.cc~FR' -c u.mail=email <<<"$dump"
+	[[ $stderr == *"column 'orders.cc' names no column of any COPY block of the dump"* ]]
+	assert_line --regexp '^DO \$anon_abort\$ BEGIN RAISE EXCEPTION'
+	run -64 --separate-stderr anon-mask -f pgdump --where 'country~FR' -c u.mail=email <<<"$dump"
+	[[ $stderr == *"column 'country' names no column of any COPY block of the dump"* ]]
+	# with nothing selected too: the condition still names a column that does not exist
+	run -64 --separate-stderr anon-mask -f pgdump --where 'u.country~FR' <<<"$dump"
+	run -0 --separate-stderr anon-mask -f pgdump --where 'cc~FR' -c u.mail=email <<<"$dump"
+	assert_line --index 1 $'1\tFR\t*@b.fr'
+}

@@ -202,10 +202,43 @@ static void test_alphabets(void)
 	anon_buf_free(&big);
 }
 
+static bool all_digits(const char *s)
+{
+	return s && *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* Random hex values of length n in one case (or only digits), until one encrypts under e to
+ * digits alone, the case that decrypting cannot read back from the ciphertext; NULL after
+ * many tries. The result is malloc'ed; *ct gets its ciphertext. */
+static char *find_digits_ciphertext(struct fpe_rule *e, const char *digits16, size_t n,
+				    char **ct)
+{
+	for (int tries = 0; tries < 20000; tries++) {
+		char v[17];
+		for (size_t k = 0; k < n; k++)
+			v[k] = digits16[rnd() % 16];
+		v[n] = 0;
+		const char *why;
+		char *c = apply(e, v, &why);
+		if (all_digits(c)) {
+			*ct = c;
+			return strdup(v);
+		}
+		free(c);
+	}
+	return NULL;
+}
+
 static void test_hex_case(void)
 {
 	struct fpe_rule *e = rule_new("hex", FPE_FF1, false, NULL);
 	struct fpe_rule *d = rule_new("hex", FPE_FF1, true, NULL);
+	struct fpe_rule *ue = rule_new("hex:upper", FPE_FF1, false, NULL);
+	struct fpe_rule *ud = rule_new("hex:upper", FPE_FF1, true, NULL);
+	struct fpe_rule *le = rule_new("hex:lower", FPE_FF1, false, NULL);
+	struct fpe_rule *ld = rule_new("hex:lower", FPE_FF1, true, NULL);
+	if (!e || !d || !ue || !ud || !le || !ld)
+		goto out;
 	const char *why;
 	char *lower = apply(e, "deadbeef00", &why), *upper = apply(e, "DEADBEEF00", &why);
 	bool up = upper != NULL, low = lower != NULL;
@@ -217,8 +250,143 @@ static void test_hex_case(void)
 	   "hex reads either case and answers in the input's case");
 	char *back = upper ? apply(d, upper, &why) : NULL;
 	ok(back && strcmp(back, "DEADBEEF00") == 0, "upper-case hex decrypts back");
-	free(lower), free(upper), free(back);
-	rule_del(e), rule_del(d);
+	free(back);
+	/* hex:upper and hex:lower have hex's numerals: the same ciphertexts in their case */
+	char *u = apply(ue, "DEADBEEF00", &why), *l = apply(le, "deadbeef00", &why);
+	ok(u && upper && strcmp(u, upper) == 0, "hex:upper encrypts as hex does an upper-case "
+	   "value (%s)", u ? u : why);
+	ok(l && lower && strcmp(l, lower) == 0, "hex:lower encrypts as hex does a lower-case "
+	   "value (%s)", l ? l : why);
+	free(lower), free(upper), free(u), free(l);
+
+	char *c = apply(e, "DEADbeef00", &why);
+	ok(!c && why && strstr(why, "upper- and lower-case"), "hex refuses a value in both cases: "
+	   "%s", why ? why : c);
+	free(c);
+	c = apply(ue, "DEADBEEf00", &why);
+	ok(!c && why && strstr(why, "hex:upper: a lower-case"), "hex:upper refuses a lower-case "
+	   "letter: %s", why ? why : c);
+	free(c);
+	c = apply(ud, "0123abcdef", &why);
+	ok(!c && why, "hex:upper refuses it when decrypting too");
+	free(c);
+	c = apply(le, "deadbeeF00", &why);
+	ok(!c && why && strstr(why, "hex:lower: an upper-case"), "hex:lower refuses an upper-case "
+	   "letter: %s", why ? why : c);
+	free(c);
+	c = apply(ue, "G-xyz-123456", &why);
+	ok(c && strncmp(c, "G-xyz-", 6) == 0, "letters past f are outside the alphabet, in any "
+	   "case: %s", c ? c : why);
+	free(c);
+
+	/* A ciphertext without letters: only the rule can say which case it decrypts to. */
+	char *ct = NULL, *pt = find_digits_ciphertext(ue, "0123456789ABCDEF", 8, &ct);
+	ok(pt != NULL, "an upper-case value whose ciphertext is digits only: %s -> %s",
+	   pt ? pt : "none", ct ? ct : "");
+	if (pt) {
+		back = apply(ud, ct, &why);
+		ok(back && strcmp(back, pt) == 0, "hex:upper decrypts it back exactly (%s)",
+		   back ? back : why);
+		free(back);
+		back = apply(d, ct, &why);
+		ok(back && strcasecmp(back, pt) == 0 && (strcmp(back, pt) != 0) ==
+		   (strpbrk(pt, "ABCDEF") != NULL), "plain hex decrypts it to lower case (%s)",
+		   back ? back : why);
+		free(back);
+	}
+	free(pt), free(ct);
+	ct = NULL;
+	pt = find_digits_ciphertext(le, "0123456789abcdef", 8, &ct);
+	ok(pt != NULL, "a lower-case value whose ciphertext is digits only: %s -> %s",
+	   pt ? pt : "none", ct ? ct : "");
+	if (pt) {
+		back = apply(ld, ct, &why);
+		ok(back && strcmp(back, pt) == 0, "hex:lower decrypts it back exactly");
+		free(back);
+		back = apply(d, ct, &why);
+		ok(back && strcmp(back, pt) == 0, "and so does plain hex");
+		free(back);
+	}
+	free(pt), free(ct);
+
+	/* Many values of each rule's own case (and digits alone) round trip exactly. */
+	static const struct {
+		const char *rule, *symbols;
+	} cases[] = {
+		{ "hex:upper", "0123456789ABCDEF" }, { "hex:lower", "0123456789abcdef" },
+		{ "hex:upper", "0123456789" }, { "hex:lower", "0123456789" }, { "hex", "0123456789" },
+		{ "hex", "0123456789abcdef" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fpe_rule *ce = rule_new(cases[i].rule, FPE_FF1, false, NULL);
+		struct fpe_rule *cd = rule_new(cases[i].rule, FPE_FF1, true, NULL);
+		long bad = 0, digit_cts = 0;
+		size_t ns = strlen(cases[i].symbols);
+		for (int k = 0; ce && cd && k < 3000; k++) {
+			char v[12];
+			size_t n = 5 + (size_t)(rnd() % 7);
+			for (size_t j = 0; j < n; j++)
+				v[j] = cases[i].symbols[rnd() % ns];
+			v[n] = 0;
+			char *x = apply(ce, v, &why), *y = x ? apply(cd, x, &why) : NULL;
+			bad += !y || strcmp(y, v) != 0;
+			digit_cts += all_digits(x);
+			free(x), free(y);
+		}
+		ok(ce && cd && bad == 0 && digit_cts > 0, "%s on values of %s: 3000 exact round trips "
+		   "(%ld ciphertexts without letters), %ld failures", cases[i].rule, cases[i].symbols,
+		   digit_cts, bad);
+		rule_del(ce), rule_del(cd);
+	}
+out:
+	rule_del(e), rule_del(d), rule_del(ue), rule_del(ud), rule_del(le), rule_del(ld);
+}
+
+/* Parse errors name what was wrong and the choices. */
+static void test_parse_messages(void)
+{
+	static const struct {
+		const char *rule, *want[3];
+	} cases[] = {
+		{ "bogus", { "unknown rule \"bogus\"", "hex[:lower|upper]", "range:LO..HI" } },
+		{ "bogus:1", { "unknown rule \"bogus\"", "luhn-fail", NULL } },
+		{ "hex:UPPER", { "hex: unknown parameter \"UPPER\"", "(lower, upper)", NULL } },
+		{ "hex:", { "hex: unknown parameter \"\"", NULL, NULL } },
+		{ "digits:x", { "digits: unknown parameter \"x\"", "takes none", NULL } },
+		{ "luhn:7", { "luhn: unknown parameter \"7\"", NULL, NULL } },
+		{ "luhn-fail:x", { "luhn-fail: unknown parameter \"x\"", NULL, NULL } },
+		{ "alnum:x", { "alnum: unknown parameter", NULL, NULL } },
+		{ "alphabet", { "alphabet needs its characters: alphabet:CHARS", NULL, NULL } },
+		{ "range", { "range needs its bounds: range:LO..HI", NULL, NULL } },
+		{ "range:1", { "range: expects LO..HI", NULL, NULL } },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fpe_rule r;
+		const char *why = fpe_rule_parse(&r, cases[i].rule);
+		bool good = why != NULL;
+		for (int k = 0; k < 3 && good && cases[i].want[k]; k++)
+			good = strstr(why, cases[i].want[k]) != NULL;
+		ok(good, "rule \"%s\": %s", cases[i].rule, why ? why : "accepted");
+		fpe_rule_free(&r);
+	}
+	static const char *good[] = { "digits", "hex", "hex:lower", "hex:upper", "lower", "upper",
+				      "alpha", "alnum", "alphabet:01", "luhn", "luhn-fail",
+				      "range:1..9" };
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct fpe_rule r;
+		const char *why = fpe_rule_parse(&r, good[i]);
+		/* every rule is in the list that messages and --help give */
+		char head[16];
+		snprintf(head, sizeof head, "%.*s", (int)strcspn(good[i], ":"), good[i]);
+		ok(!why && strstr(fpe_rule_names, head), "rule \"%s\" accepted and listed (%s)",
+		   good[i], why ? why : r.name);
+		fpe_rule_free(&r);
+	}
+	struct fpe_rule r;
+	ok(!fpe_rule_parse(&r, "hex:upper") && strcmp(r.name, "hex:upper") == 0 &&
+	   strcmp(r.alpha.text, "0123456789ABCDEF") == 0, "hex:upper names itself and its "
+	   "alphabet for the audit record");
+	fpe_rule_free(&r);
 }
 
 static bool luhn_ok(const char *s)
@@ -489,6 +657,7 @@ int main(void)
 	test_keep_in_place();
 	test_alphabets();
 	test_hex_case();
+	test_parse_messages();
 	test_luhn();
 	test_ranges();
 	test_range_tables();

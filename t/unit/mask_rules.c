@@ -173,6 +173,86 @@ static void parse_errors(void)
 	}
 }
 
+/* Parse errors name the rule, parameter or kind that is wrong, and the choices. */
+static void parse_messages(void)
+{
+	static const struct {
+		const char *rule, *want[3];
+	} cases[] = {
+		{ "bogus", { "unknown rule \"bogus\"", "redact[:TEXT]", "fake:KIND" } },
+		{ "bogus:x", { "unknown rule \"bogus\"", "email[:domain|tld]", NULL } },
+		{ "fake:name", { "fake: unknown kind \"name\"", "first_name", "street" } },
+		{ "fake", { "fake needs a kind", "full_name", NULL } },
+		{ "email:foo", { "email: unknown parameter \"foo\"", "(domain, tld)", NULL } },
+		{ "card:x", { "card: unknown parameter \"x\"", "(bin)", NULL } },
+		{ "null:x", { "null: unknown parameter \"x\"", "takes none", NULL } },
+		{ "label:x", { "label: unknown parameter \"x\"", NULL, NULL } },
+		{ "phone:1", { "phone: unknown parameter \"1\"", NULL, NULL } },
+		{ "first:x", { "first: \"x\" is not a count", "first:N", NULL } },
+		{ "last", { "last needs a count", NULL, NULL } },
+		{ "partial:1", { "partial: \"1\" is not two counts", "partial:FIRST,LAST", NULL } },
+		{ "const", { "const needs a text", NULL, NULL } },
+		{ "regex", { "regex needs a pattern", NULL, NULL } },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mask_rule r;
+		char err[512] = "";
+		bool good = anon_mask_rule_parse(&r, cases[i].rule, "c", err, sizeof(err)) < 0;
+		for (int k = 0; k < 3 && good && cases[i].want[k]; k++)
+			good = strstr(err, cases[i].want[k]) != NULL;
+		ok(good, "rule \"%s\": %s", cases[i].rule, err);
+	}
+	/* A long parameter is cut short in the message. */
+	char longrule[200] = "email:";
+	memset(longrule + 6, 'x', 150);
+	struct mask_rule r;
+	char err[512];
+	ok(anon_mask_rule_parse(&r, longrule, "c", err, sizeof(err)) < 0 && strstr(err, "x...\"") &&
+	   strlen(err) < 120, "a long parameter is cut: %s", err);
+	/* Every kind the list names parses. */
+	char kinds[256];
+	snprintf(kinds, sizeof(kinds), "%s", anon_fake_kind_names);
+	int n = 0, good = 0;
+	for (char *save, *k = strtok_r(kinds, ", ", &save); k; k = strtok_r(NULL, ", ", &save)) {
+		enum fake_kind kind;
+		n++;
+		good += anon_fake_kind_parse(k, &kind);
+	}
+	ok(n == 7 && good == 7, "the %d fake kinds listed all parse", n);
+}
+
+/* label: the column's name decoded from its SQL spelling, in upper case. */
+static void labels(void)
+{
+	static const char *const cases[][2] = {
+		{ "email", "<EMAIL>" }, { "users.email", "<EMAIL>" },
+		{ "public.users.email", "<EMAIL>" }, { "t.\"E-MAIL\"", "<E-MAIL>" },
+		{ "public.t.\"A\"\"B\"", "<A\"B>" }, { "\"x.y\"", "<X.Y>" },
+		{ "\"s\".\"t\".\"Zoë\"", "<ZOë>" }, { "t.\"\"", "<>" },
+		/* not SQL: the spec as given */
+		{ "a.b.c.d", "<A.B.C.D>" }, { "t.\"open", "<T.\"OPEN>" }, { "a..b", "<A..B>" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mask_rule r;
+		char err[256];
+		bool good = anon_mask_rule_parse(&r, "label", cases[i][0], err, sizeof(err)) == 0 &&
+			    strcmp(r.text, cases[i][1]) == 0 && r.text_len == strlen(cases[i][1]);
+		ok(good, "label of %s is %s (%s)", cases[i][0], cases[i][1], good ? "" : r.text);
+		anon_mask_rule_free(&r);
+	}
+	char *c = anon_mask_spec_column("public.t.\"A\"\"B\"");
+	ok(c && strcmp(c, "A\"B") == 0, "the decoded column of a spec");
+	free(c);
+	ok(!anon_mask_spec_column("") && !anon_mask_spec_column("a.") &&
+	   !anon_mask_spec_column("\"x\"y"), "no column in a spec that is not SQL");
+	struct mask_rule r;
+	char err[64];
+	anon_mask_rule_parse(&r, "label", "t.v", err, sizeof(err));
+	anon_mask_label_set(&r, "E-mail");
+	ok(strcmp(r.text, "<E-MAIL>") == 0, "a label set from a header's name");
+	anon_mask_rule_free(&r);
+}
+
 static void options(void)
 {
 	opts.mask_char[0] = 'x';
@@ -274,6 +354,8 @@ int main(void)
 	card();
 	patterns();
 	parse_errors();
+	parse_messages();
+	labels();
 	options();
 	counts_mismatches();
 	works_apart();
