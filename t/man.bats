@@ -15,3 +15,8 @@ load helper
 		grep -q '^\.Sh EXIT STATUS' "$TOP/man/man1/$t.1"
 	done
 }
+
+@test "every page has the same date and footer" {
+	run -0 bash -c "cd '$TOP' && grep -h '^\.Dd\|^\.Os' man/man*/*.[0-9] | sort -u | wc -l"
+	assert_output 2
+}
