@@ -12,7 +12,7 @@ fi
 pkgset=${1:-build}
 build="gcc make pkg-config libssl-dev libpcre2-dev libjansson-dev libsqlite3-dev libpq-dev"
 check="$build libcsv-dev bats bats-support bats-assert bats-file mandoc postgresql python3 openssl jq"
-bench="$build libcsv-dev miller"
+bench="$build libcsv-dev miller time"
 case $pkgset in
 build) want=$build ;;
 check) want=$check ;;
