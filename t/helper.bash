@@ -72,3 +72,22 @@ rows() {
 
 # The test tool that traces every lifecycle hook (t/tool/anon-lifecycle.c; never installed).
 LIFECYCLE="$TOP/${BUILD:-build/opt}/tool/anon-lifecycle"
+
+# --- man page EXAMPLES, for the tests that run them ------------------------------------------
+# examples PAGE: the literal blocks of the page's EXAMPLES section, each ended by a NUL,
+# with mdoc's \e turned back into the backslash it prints.
+examples() {
+	awk '/^\.Sh EXAMPLES/ { on = 1; next }
+	     /^\.Sh / { on = 0 }
+	     on && /^\.Bd -literal/ { blk = 1; next }
+	     on && blk && /^\.Ed/ { printf "%s%c", buf, 0; buf = ""; blk = 0; next }
+	     blk { gsub(/\\e/, "\\"); buf = buf $0 "\n" }' "$1"
+}
+
+# A block of "$ command" lines (with their continuation lines) and the output they print:
+# prints the commands; the output goes to the file $2.
+split_transcript() {
+	awk -v out="$2" '/^\$ / { sub(/^\$ /, ""); cmd = 1 }
+	     cmd { print; cmd = /\\$/; next }
+	     { print > out }' <<<"$1"
+}
