@@ -1,5 +1,10 @@
 /* date.c: ISO dates and timestamps as day numbers (Howard Hinnant's public-domain
- * days_from_civil / civil_from_days), so date noise and shifts are plain integer sums. */
+ * days_from_civil / civil_from_days), so date noise and shifts are plain integer sums.
+ * The calendar is proleptic Gregorian with a year 0, as PostgreSQL's: year 0 is 1 BC (a leap
+ * year), -43 is 44 BC; only the text says "BC". */
+#include <string.h>
+#include <strings.h>
+
 #include "noise.h"
 
 int64_t anon_noise_days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -46,7 +51,7 @@ bool anon_noise_date_like(const unsigned char *s, size_t n)
 
 static bool leap(int y)
 {
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;  /* C's % keeps -4 % 4 == 0 */
 }
 
 /* A zone suffix: Z, +HH, +HHMM, +HH:MM or +HH:MM:SS. */
@@ -69,16 +74,31 @@ static bool zone_ok(const unsigned char *s, size_t n)
 	return false;
 }
 
+/* PostgreSQL writes a BC date or timestamp with " BC" after everything else, the zone
+ * included: "0044-03-15 12:00:00+00 BC".  It reads "bc" too. */
+static bool bc_suffix(const unsigned char *s, size_t n)
+{
+	return n >= 13 && s[n - 3] == ' ' && !strncasecmp((const char *)s + n - 2, "BC", 2);
+}
+
 bool anon_noise_date_parse(const unsigned char *s, size_t n, struct anon_noise_date *d)
 {
 	int y = 0, m = 0, dd = 0;
 	if (!anon_noise_date_like(s, n))
 		return false;
+	d->bc = bc_suffix(s, n);
+	if (d->bc)
+		n -= 3;
+	d->end = n;
 	digits(s, 4, &y);
 	digits(s + 5, 2, &m);
 	digits(s + 8, 2, &dd);
+	if (y < 1)
+		return false;  /* there is no year 0000, AD or BC */
+	if (d->bc)
+		y = 1 - y;
 	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (y < 1 || m < 1 || m > 12 || dd < 1 || dd > mdays[m - 1] + (m == 2 && leap(y)))
+	if (m < 1 || m > 12 || dd < 1 || dd > mdays[m - 1] + (m == 2 && leap(y)))
 		return false;
 	d->year = y, d->month = m, d->day = dd;
 	d->days = anon_noise_days_from_civil(y, (unsigned)m, (unsigned)dd);
@@ -109,28 +129,45 @@ bool anon_noise_date_parse(const unsigned char *s, size_t n, struct anon_noise_d
 	return i == n || zone_ok(s + i, n - i);
 }
 
-void anon_noise_date_format_ymd(unsigned y, unsigned m, unsigned d, char out[10])
+bool anon_noise_date_format_ymd(int64_t y, unsigned m, unsigned d, char out[10], bool *bc)
 {
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
+	*bc = y <= 0;
+	uint64_t ty = *bc ? (uint64_t)(1 - y) : (uint64_t)y;  /* year 0 is 1 BC */
+	if (ty < 1 || ty > 9999)
+		return false;
+	out[0] = (char)('0' + ty / 1000);
+	out[1] = (char)('0' + ty / 100 % 10);
+	out[2] = (char)('0' + ty / 10 % 10);
+	out[3] = (char)('0' + ty % 10);
 	out[4] = '-';
 	out[5] = (char)('0' + m / 10);
 	out[6] = (char)('0' + m % 10);
 	out[7] = '-';
 	out[8] = (char)('0' + d / 10);
 	out[9] = (char)('0' + d % 10);
+	return true;
 }
 
-bool anon_noise_date_format(int64_t days, char out[10])
+bool anon_noise_date_format(int64_t days, char out[10], bool *bc)
 {
 	int64_t y;
 	unsigned m, d;
-	/* 0001-01-01 .. 9999-12-31; checked first so huge noise cannot overflow below */
-	if (days < -719162 || days > 2932896)
+	/* PostgreSQL's range; checked first so huge noise cannot overflow below */
+	if (days < ANON_NOISE_DAY_MIN || days > ANON_NOISE_DAY_MAX)
 		return false;
 	anon_noise_civil_from_days(days, &y, &m, &d);
-	anon_noise_date_format_ymd((unsigned)y, m, d, out);
-	return true;
+	return anon_noise_date_format_ymd(y, m, d, out, bc);
+}
+
+size_t anon_noise_date_put(unsigned char *out, const char date[10], bool bc,
+			   const unsigned char *s, const struct anon_noise_date *dt)
+{
+	memcpy(out, date, 10);
+	memcpy(out + 10, s + 10, dt->end - 10);
+	size_t len = dt->end;
+	if (bc) {
+		memcpy(out + len, " BC", 3);
+		len += 3;
+	}
+	return len;
 }

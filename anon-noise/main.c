@@ -21,11 +21,17 @@ static const struct option longopts[] = {
 
 #define RNG_BUF (64 * 1024)
 
+/* One --entity: lib resolves it per table (noise_table asks it at each table's start). */
+struct entity {
+	const char *spec;
+	struct anon_ref *ref;
+};
+
 struct noise_state {
 	bool seeded;
 	uint64_t seed;
-	const char *entity_spec;
-	struct anon_ref *entity;
+	struct entity *ents;   /* every --entity, in command-line order */
+	size_t nents;
 	struct anon_noise_shift shift; /* from the subkey; workers draw with copies of it */
 	uint32_t streams;      /* one random stream per noised column, in -c order */
 	bool need_shift_key;
@@ -33,6 +39,9 @@ struct noise_state {
 	/* from start(): each column's figures, folded from the workers as they end */
 	size_t nslots;         /* columns, by ordinal */
 	struct anon_noise_hist *hist;
+	uint64_t *special;     /* values kept as PostgreSQL's special values */
+	/* the one write to the tool state after start: a warning given once per column */
+	atomic_bool *warned;
 };
 
 /* A worker's side of every column: what drawing and counting change. */
@@ -46,6 +55,10 @@ struct noise_worker {
 	struct anon_noise_shift shift; /* per-entity dateshift: this worker's HMAC and stream */
 	struct noise_column *cols;     /* by column ordinal */
 	size_t ncols;
+	/* which --entity the last table's rows use: a table's rows come together */
+	bool ent_known;
+	const char *ent_table;         /* lib's name of the table (NULL: csv, tsv, copy) */
+	size_t ent_idx;
 };
 
 static void rng_fatal(const char *why)
@@ -93,25 +106,36 @@ static void wipe_at_exit(void)
 		anon_noise_shift_free(&cleanup_state->shift);
 }
 
+static void entity_list(const struct noise_state *st, char *out, size_t n)
+{
+	size_t k = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < st->nents && k < n; i++)
+		k += (size_t)snprintf(out + k, n - k, "%s%s", i ? ", " : "", st->ents[i].spec);
+}
+
 static int noise_option(struct anon_run *run, int opt, const char *arg)
 {
 	struct noise_state *st = anon_tool_state(run);
 	switch (opt) {
 	case OPT_SEED:
 		if (!anon_parse_uint64(arg, &st->seed)) {
-			anon_error("--seed takes a non-negative integer");
+			anon_error("--seed takes a non-negative integer, not '%s'", arg);
 			return EX_USAGE;
 		}
 		st->seeded = true;
 		return 0;
-	case OPT_ENTITY:
-		if (st->entity) {
-			anon_error("--entity is given once");
-			return EX_USAGE;
-		}
-		st->entity_spec = arg;
-		st->entity = anon_ref_add(run, arg);
+	case OPT_ENTITY: {
+		struct entity *e = realloc(st->ents, (st->nents + 1) * sizeof(*e));
+		if (!e)
+			anon_die(EX_SOFTWARE, "out of memory");
+		st->ents = e;
+		e = &st->ents[st->nents++];
+		memset(e, 0, sizeof(*e));
+		e->spec = arg;
+		e->ref = anon_ref_add(run, arg);
 		return 0;
+	}
 	}
 	return EX_USAGE;
 }
@@ -135,10 +159,10 @@ static int noise_rule(struct anon_run *run, struct anon_column *col)
 	}
 	col->state = r;
 	r->random = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN ||
-	    (r->kind == ANON_NOISE_DATESHIFT && !st->entity);
+	    (r->kind == ANON_NOISE_DATESHIFT && !st->nents);
 	if (r->random)
 		r->stream = st->streams++;
-	if (r->kind == ANON_NOISE_DATESHIFT && st->entity) {
+	if (r->kind == ANON_NOISE_DATESHIFT && st->nents) {
 		r->per_entity = true;
 		st->need_shift_key = true;
 	}
@@ -171,8 +195,8 @@ static void grids_check(const struct anon_run *run)
 static int noise_check(struct anon_run *run)
 {
 	struct noise_state *st = anon_tool_state(run);
-	if (st->entity && !st->need_shift_key) {
-		anon_error("--entity is only used by dateshift");
+	if (st->nents && !st->need_shift_key) {
+		anon_error("--entity is only used by dateshift, and no -c gives that rule");
 		return EX_USAGE;
 	}
 	/* A grid from the first value of the column: with several workers, "first" would be
@@ -200,6 +224,8 @@ static int noise_start(struct anon_run *run)
 		if (cols[i].ordinal >= st->nslots)
 			st->nslots = cols[i].ordinal + 1;
 	st->hist = xcalloc(st->nslots, sizeof(*st->hist));
+	st->special = xcalloc(st->nslots, sizeof(*st->special));
+	st->warned = xcalloc(st->nslots, sizeof(*st->warned));
 	cleanup_state = st;
 	atexit(wipe_at_exit);
 	if (st->need_shift_key) {
@@ -256,12 +282,106 @@ static void noise_worker_free(struct anon_run *run, void *worker)
 	pthread_mutex_unlock(&registry_lock);
 	for (size_t i = 0; i < w->ncols; i++) {
 		anon_noise_hist_merge(&st->hist[i], &w->cols[i].slot.hist);
+		st->special[i] += w->cols[i].slot.special;
 		anon_noise_slot_free(&w->cols[i].slot);
 		anon_noise_rng_free(&w->cols[i].rng);
 	}
 	anon_noise_shift_free(&w->shift);
 	free(w->cols);
 	free(w);
+}
+
+/* A table whose dates move per entity needs its entity column: refused at its start, before
+ * any of its rows, when no --entity names one of its columns.  With a dump, each --entity
+ * names the column of its own table (users.id, orders.user_id), at most one per table.
+ * What this cannot tell (a spec naming a partitioned table) noise_apply checks on the
+ * table's first value. */
+static int noise_table(struct anon_run *run, const struct anon_table *t)
+{
+	struct noise_state *st = anon_tool_state(run);
+	char list[512];
+	if (!st->nents)
+		return 0;
+	if (!t->name) {
+		/* csv, tsv, copy: lib found every --entity in the one table */
+		if (st->nents > 1) {
+			entity_list(st, list, sizeof(list));
+			anon_error("--entity is given %zu times (%s): one table has one entity "
+				   "column; several are for a dump's tables (-f pgdump, "
+				   "--entity TABLE.COLUMN)", st->nents, list);
+			return EX_USAGE;
+		}
+		return 0;
+	}
+	/* lib's resolution of this table, partitions included */
+	size_t n;
+	struct anon_column *cols = anon_run_columns(run, &n);
+	const char *dated = NULL;
+	for (size_t i = 0; i < n && !dated; i++) {
+		const struct anon_noise_rule *r = cols[i].state;
+		if (r->per_entity && anon_table_column(t, &cols[i]) >= 0)
+			dated = cols[i].spec;
+	}
+	const struct entity *yes = NULL;
+	for (size_t i = 0; i < st->nents; i++) {
+		if (anon_table_ref(t, st->ents[i].ref) < 0)
+			continue;
+		if (yes) {
+			anon_error("table %s: --entity %s and --entity %s both name one of its "
+				   "columns: give one per table", t->name, yes->spec,
+				   st->ents[i].spec);
+			return EX_USAGE;
+		}
+		yes = &st->ents[i];
+	}
+	if (dated && !yes) {
+		entity_list(st, list, sizeof(list));
+		anon_error("table %s: '%s' is shifted per entity, but no --entity names a column "
+			   "of this table (%s): add --entity %s.COLUMN", t->name, dated, list,
+			   t->name);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* The --entity column of this row's table, found on the table's first value a per-entity
+ * rule meets (lib answers for the row, partitions included).  None, or two, is the usage
+ * error noise_table reports when it can tell at the table's start: the run stops, since
+ * --on-error must never let a date out unshifted for want of an entity. */
+static void entity_of(const struct anon_rowinfo *row, const struct anon_column *col,
+		      struct anon_field *ent)
+{
+	const struct noise_state *st = anon_tool_state(row->run);
+	struct noise_worker *w = row->worker;
+	if (!w->ent_known || w->ent_table != row->table) {
+		size_t found = st->nents, dup = st->nents;
+		for (size_t i = 0; i < st->nents; i++) {
+			struct anon_field f;
+			if (!anon_row_get(row, st->ents[i].ref, &f))
+				continue;
+			if (found == st->nents)
+				found = i;
+			else if (dup == st->nents)
+				dup = i;
+		}
+		char list[512];
+		entity_list(st, list, sizeof(list));
+		if (found == st->nents)
+			anon_die(EX_USAGE, "line %llu: table %s: '%s' is shifted per entity, but no "
+				 "--entity names a column of this table (%s)",
+				 (unsigned long long)row->line, row->table ? row->table : "(input)",
+				 col->spec, list);
+		if (dup != st->nents)
+			anon_die(EX_USAGE, "line %llu: table %s: --entity %s and --entity %s both name "
+				 "one of its columns: give one per table",
+				 (unsigned long long)row->line, row->table ? row->table : "(input)",
+				 st->ents[found].spec, st->ents[dup].spec);
+		w->ent_table = row->table;
+		w->ent_idx = found;
+		w->ent_known = true;
+	}
+	if (!anon_row_get(row, st->ents[w->ent_idx].ref, ent) || ent->null)
+		ent->len = 0;  /* reported as an error by the rule */
 }
 
 static enum anon_status noise_apply(const struct anon_rowinfo *row, const struct anon_column *col,
@@ -273,15 +393,23 @@ static enum anon_status noise_apply(const struct anon_rowinfo *row, const struct
 	struct anon_noise_rule *r = col->state;
 	struct noise_column *c = &w->cols[col->ordinal];
 	struct anon_field ent = { NULL, 0, true };
-	if (r->per_entity && (!anon_row_get(row, st->entity, &ent) || ent.null))
-		ent.len = 0;  /* reported as an error by the rule */
+	if (r->per_entity)
+		entity_of(row, col, &ent);
 	if (st->seeded && r->random)
 		anon_noise_rng_at(&c->rng, row->line);
 	anon_buf_reserve(scratch, in->len + 128);
 	size_t len;
-	if (anon_noise_rule_apply(r, &c->slot, in->p, in->len, ent.p, ent.len, r->per_entity,
-	    scratch->p, &len, errmsg))
+	int rc = anon_noise_rule_apply(r, &c->slot, in->p, in->len, ent.p, ent.len,
+	    r->per_entity, scratch->p, &len, errmsg);
+	if (rc < 0)
 		return ANON_ERR;
+	if (rc > 0)
+		return ANON_KEEP;
+	/* data_d is read once the grid is known, as it is once a value went through */
+	if (r->data_d > r->d && !atomic_exchange(&st->warned[col->ordinal], true))
+		anon_warn("column '%s': its first value has %d decimals, too fine a grid for the "
+			  "rule's parameters: the noise is on %d decimals (decimals=N chooses)",
+			  col->spec, r->data_d, r->d);
 	scratch->len = len;
 	out->p = scratch->p;
 	out->len = len;
@@ -299,7 +427,8 @@ static const char *vtype_name(const struct anon_noise_rule *r)
 
 /* Mechanism, parameters as given and as effective, and the utility figures. */
 static void column_audit(const struct anon_noise_rule *r, const struct anon_noise_hist *h,
-			 json_t *p, bool *any, double *eps_row, double *delta_row, double *rho_row)
+			 uint64_t special, json_t *p, bool *any, double *eps_row,
+			 double *delta_row, double *rho_row)
 {
 	bool noise = r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN;
 	/* the grid fields, vtype among them, are final once ready reads true */
@@ -365,6 +494,7 @@ static void column_audit(const struct anon_noise_rule *r, const struct anon_nois
 		json_object_set_new(p, "days", json_integer((json_int_t)r->days));
 		json_object_set_new(p, "per_entity", json_boolean(r->per_entity));
 	}
+	json_object_set_new(p, "special_values", json_integer((json_int_t)special));
 	json_t *u = json_object();
 	json_object_set_new(u, "values", json_integer((json_int_t)h->n));
 	json_object_set_new(u, "mean_abs_error", h->n ? json_real(h->abs_err / (double)h->n) :
@@ -400,10 +530,11 @@ static int noise_finish(struct anon_run *run, json_t *record)
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct anon_noise_rule *r = cols[i].state;
-		const struct anon_noise_hist *h = cols[i].ordinal < st->nslots ?
-		    &st->hist[cols[i].ordinal] : &none;
+		bool have = cols[i].ordinal < st->nslots;
+		const struct anon_noise_hist *h = have ? &st->hist[cols[i].ordinal] : &none;
 		if (r && cols[i].params)
-			column_audit(r, h, cols[i].params, &any, &eps, &delta, &rho);
+			column_audit(r, h, have ? st->special[cols[i].ordinal] : 0, cols[i].params,
+			    &any, &eps, &delta, &rho);
 	}
 	json_t *o = json_object();
 	json_object_set_new(o, "rng", json_string(st->seeded ? "seeded-insecure" : "secure"));
@@ -411,6 +542,12 @@ static int noise_finish(struct anon_run *run, json_t *record)
 	if (st->seeded)
 		json_object_set_new(o, "seed", json_integer((json_int_t)st->seed));
 	json_object_set_new(o, "guarantee", json_string("local, per released value"));
+	if (st->nents) {
+		json_t *e = json_array();
+		for (size_t i = 0; i < st->nents; i++)
+			json_array_append_new(e, json_string(st->ents[i].spec));
+		json_object_set_new(o, "entity", e);
+	}
 	json_object_set_new(o, "epsilon_per_row", any ? json_real(eps) : json_null());
 	json_object_set_new(o, "delta_per_row", json_real(delta));
 	json_object_set_new(o, "rho_per_row", any || rho > 0 ? json_real(rho) : json_null());
@@ -423,9 +560,35 @@ static void noise_rule_free(struct anon_column *col)
 	free(col->state);
 }
 
+static const char help[] =
+	"rules (-c COLUMN=RULE[:ARGS]; NULL, empty, NaN, Infinity, -Infinity, infinity and\n"
+	"-infinity are kept as they are):\n"
+	"  laplace:epsilon=E,sensitivity=S   discrete Laplace noise, epsilon E for values S apart\n"
+	"  laplace:epsilon=E,clamp=LO..HI    the same for any value, clamped to LO..HI first\n"
+	"  laplace:scale=B                   noise of scale B, no epsilon claimed\n"
+	"  gaussian:epsilon=E,delta=D,sensitivity=S (or clamp=LO..HI)\n"
+	"                                    discrete Gaussian noise, (E, D) for values S apart\n"
+	"  gaussian:sigma=G                  noise of standard deviation G\n"
+	"    laplace and gaussian also take clamp=LO..HI (numbers, or YYYY-MM-DD dates) and\n"
+	"    decimals=N (0..38: the grid; default: the first value's decimals)\n"
+	"  dateshift:days=N[,group=NAME]     move dates by -N..N days (N <= 365250); with\n"
+	"                                    --entity, all of one entity's dates by the same\n"
+	"  round:STEP                        the nearest multiple of STEP, ties to even\n"
+	"  bucket:STEP[,label]               the multiple of STEP below, or the range LO-HI\n"
+	"  topcode:LIMIT                     above LIMIT (a number or a date): LIMIT\n"
+	"  bottomcode:LIMIT                  below LIMIT (a number or a date): LIMIT\n"
+	"  truncate:year|month|day|hour      the start of the year, month, day or hour\n"
+	"  numbers: at most 38 significant digits; dates: 4714-11-24 BC to 9999-12-31\n"
+	"options:\n"
+	"      --entity COLUMN       dateshift moves the dates of each value of COLUMN together\n"
+	"                            (needs a key); with -f pgdump, repeat it as\n"
+	"                            --entity TABLE.COLUMN, one per table\n"
+	"      --seed N              tests only: reproducible noise from N, NOT private\n";
+
 static const struct anon_tool tool = {
 	.name = "anon-noise",
-	.synopsis = "[options] [--seed N] [--entity COLUMN] -c COLUMN=RULE[:ARGS] ... [FILE]",
+	.synopsis = "[options] [--seed N] [--entity COLUMN ...] -c COLUMN=RULE[:ARGS] ... [FILE]",
+	.help = help,
 	.longopts = longopts,
 	.needs_key = false,
 	.rule_required = true,
@@ -435,6 +598,7 @@ static const struct anon_tool tool = {
 	.start = noise_start,
 	.worker_init = noise_worker_init,
 	.worker_free = noise_worker_free,
+	.table = noise_table,
 	.apply = noise_apply,
 	.finish = noise_finish,
 	.rule_free = noise_rule_free,

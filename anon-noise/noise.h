@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 typedef unsigned __int128 u128;
+typedef __int128 i128;
 
 /* ---- random bits (rng.c) ------------------------------------------------------------------ */
 /* A bit reservoir over a byte stream: the OpenSSL DRBG (RAND_priv_bytes) or a ChaCha20
@@ -114,37 +115,63 @@ int64_t anon_noise_laplace(struct anon_noise_rng *r, uint64_t t, uint64_t s);
 int64_t anon_noise_gaussian(struct anon_noise_rng *r, uint64_t sigma);
 
 /* ---- decimal fixed point (fixed.c) -------------------------------------------------------- */
+/* Parameters (epsilon, scale, clamp, steps) are 64-bit with at most 18 decimals; values are
+ * 128-bit: at most 38 significant digits and 38 decimals, which holds numeric(38,s) and every
+ * bigint.  PostgreSQL's numeric goes further; such a value is a data error that says so. */
 #define ANON_NOISE_DEC_MAX 18
+#define ANON_NOISE_DIGITS 38
+#define ANON_NOISE_NUM_MAX ((i128)(anon_noise_pow10u(ANON_NOISE_DIGITS) - 1))
 enum anon_noise_round { ANON_NOISE_FLOOR, ANON_NOISE_CEIL, ANON_NOISE_HALF_EVEN };
 /* Parse [+-]digits[.digits] (or .digits) exactly: *mant / 10^*ndec.  False on syntax or
- * when the mantissa does not fit an int64 or there are more than 18 decimals. */
+ * when the mantissa does not fit an int64 or there are more than 18 decimals (parameters). */
 bool anon_noise_dec_parse(const unsigned char *s, size_t n, int64_t *mant, int *ndec);
-/* The same value in units of 10^-d, rounded as asked.  False on overflow. */
-bool anon_noise_dec_rescale(int64_t mant, int ndec, int d, enum anon_noise_round mode,
-			    int64_t *out);
+/* A value, the same way into 128 bits.  Returns 0, or 1 for bad syntax, 2 for more than 38
+ * significant digits, 3 for more than 38 decimals. */
+int anon_noise_num_parse(const unsigned char *s, size_t n, i128 *mant, int *ndec);
+/* The same value in units of 10^-d (d <= 38), rounded as asked.  False when the result is
+ * 10^38 or more in magnitude. */
+bool anon_noise_dec_rescale(i128 mant, int ndec, int d, enum anon_noise_round mode,
+			    i128 *out);
 /* The hot path: parse straight into units of 10^-d, rounding half to even beyond d decimals.
- * Returns 0, or 1 for bad syntax, 2 for out of range. */
-int anon_noise_fixed_parse(const unsigned char *s, size_t n, int d, int64_t *out);
-/* Write v * 10^-d with exactly d decimals; returns the length (at most 21 + d bytes). */
-size_t anon_noise_fixed_format(int64_t v, int d, char *out);
+ * Returns 0, or 1 for bad syntax, 2 for out of range (10^38 units or more). */
+int anon_noise_fixed_parse(const unsigned char *s, size_t n, int d, i128 *out);
+/* Write v * 10^-d with exactly d decimals; returns the length (at most 41 + d bytes). */
+size_t anon_noise_fixed_format(i128 v, int d, char *out);
 int64_t anon_noise_pow10(int d); /* 0 <= d <= 18 */
+u128 anon_noise_pow10u(int d);   /* 0 <= d <= 38 */
+
+/* PostgreSQL's special values: NaN, Infinity, -Infinity (numeric, float), infinity and
+ * -infinity (date, timestamp, timestamptz), in any case, and inf, +inf, -inf. */
+bool anon_noise_special(const unsigned char *s, size_t n);
 
 /* ---- dates and timestamps (date.c) -------------------------------------------------------- */
 /* YYYY-MM-DD, optionally followed by ' ' or 'T', HH:MM[:SS[.f...]] and a zone
- * (Z, +HH, +HHMM, +HH:MM, +HH:MM:SS).  Everything after the date is kept verbatim by
- * the rules, so the column's format survives. */
+ * (Z, +HH, +HHMM, +HH:MM, +HH:MM:SS), and " BC" at the very end as PostgreSQL writes it.
+ * Everything after the date is kept verbatim by the rules, so the column's format survives;
+ * the era is written anew. */
 struct anon_noise_date {
 	int64_t days;       /* since 1970-01-01 */
-	int year, month, day;
+	int year, month, day;  /* year proleptic Gregorian with a year 0: 1 BC is 0 */
 	bool has_time;
+	bool bc;            /* the text ends in " BC" */
 	size_t time_end;    /* bytes of date + time (the zone starts here) */
+	size_t end;         /* bytes before " BC" (the whole text without it) */
 };
+/* PostgreSQL's dates: 4714-11-24 BC to 9999-12-31 (it goes further, in more digits). */
+#define ANON_NOISE_DAY_MIN (-2440588)
+#define ANON_NOISE_DAY_MAX 2932896
 bool anon_noise_date_parse(const unsigned char *s, size_t n, struct anon_noise_date *d);
 int64_t anon_noise_days_from_civil(int64_t y, unsigned m, unsigned d);
 void anon_noise_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-/* Write YYYY-MM-DD for a day number; false when the year is outside 1..9999. */
-bool anon_noise_date_format(int64_t days, char out[10]);
-void anon_noise_date_format_ymd(unsigned y, unsigned m, unsigned d, char out[10]);
+/* Write YYYY-MM-DD for a day number, *bc when it is before year 1; false outside
+ * ANON_NOISE_DAY_MIN..ANON_NOISE_DAY_MAX. */
+bool anon_noise_date_format(int64_t days, char out[10], bool *bc);
+/* The same from a year (0 = 1 BC), month and day; false when the year has more than 4 digits. */
+bool anon_noise_date_format_ymd(int64_t y, unsigned m, unsigned d, char out[10], bool *bc);
+/* A value out of the date written, what follows it in s (time and zone, as parsed into dt)
+ * and the era; returns the length (at most dt->end + 3). */
+size_t anon_noise_date_put(unsigned char *out, const char date[10], bool bc,
+			   const unsigned char *s, const struct anon_noise_date *dt);
 /* True when s looks like a date (starts with dddd-dd-dd), to tell dates from numbers. */
 bool anon_noise_date_like(const unsigned char *s, size_t n);
 
@@ -201,7 +228,9 @@ struct anon_noise_rule {
 	/* derived when the grid is known; read them only once `ready` reads true (acquire) */
 	atomic_bool ready;
 	int d;                      /* grid 10^-d (0 for dates: one day) */
-	int64_t lo_u, hi_u;         /* clamp in units */
+	int data_d;                 /* the first value's decimals, when they chose the grid: more
+				     * than d when the parameters do not fit so fine a grid */
+	i128 lo_u, hi_u;            /* clamp in units (days for dates) */
 	uint64_t delta_u;           /* sensitivity in units (0: unknown) */
 	uint64_t scale_u;           /* Laplace T, or Gaussian sigma_u */
 	double eps_eff, delta_eff, rho;  /* effective figures; < 0 when unknown */
@@ -227,6 +256,7 @@ struct anon_noise_slot {
 	struct anon_noise_rng *rng;       /* rules that draw (laplace, gaussian, plain dateshift) */
 	struct anon_noise_shift *shift;   /* per-entity dateshift */
 	struct anon_noise_hist hist;
+	uint64_t special;                 /* NaN, infinity... kept as they were */
 	int64_t last_shift;
 	unsigned char *last_entity;
 	size_t last_len, last_cap;
@@ -235,14 +265,16 @@ struct anon_noise_slot {
 /* Release (and wipe) the entity cache; the rng and shift belong to the caller. */
 void anon_noise_slot_free(struct anon_noise_slot *w);
 
-/* Parse RULE[:args] (the text after COL=).  Returns NULL, or a message for a usage error. */
+/* Parse RULE[:args] (the text after COL=).  Returns NULL, or a message for a usage error that
+ * names what was given and the choices (valid until the next call; main thread only). */
 const char *anon_noise_rule_parse(struct anon_noise_rule *r, const char *text);
 /* Fix the grid (d decimals, or a date column) and derive scale and epsilon; NULL or why not,
  * and then the rule is left as it was. */
 const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtype t, int d);
 /* Transform one value s[0..n) into out (room for n + 128 bytes), drawing from and counting
- * in `w`.  entity: the --entity field (NULL when none).  Returns 0 (*outlen set), or -1
- * with *errmsg.  Safe on several threads at once, each with its own slot. */
+ * in `w`.  entity: the --entity field (NULL when none).  Returns 0 (*outlen set), 1 for a
+ * special value (anon_noise_special) that stays as it was, or -1 with *errmsg.  Safe on
+ * several threads at once, each with its own slot. */
 int anon_noise_rule_apply(struct anon_noise_rule *r, struct anon_noise_slot *w,
 			  const unsigned char *s, size_t n, const unsigned char *entity,
 			  size_t entity_len, bool have_entity, unsigned char *out, size_t *outlen,

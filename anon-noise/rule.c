@@ -3,9 +3,11 @@
  * drive every rule directly; main.c does the glue. */
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -13,8 +15,8 @@
 
 #include "noise.h"
 
-#define DAY_MIN (-719162)   /* 0001-01-01 */
-#define DAY_MAX 2932896     /* 9999-12-31 */
+#define DAY_MIN ANON_NOISE_DAY_MIN  /* 4714-11-24 BC */
+#define DAY_MAX ANON_NOISE_DAY_MAX  /* 9999-12-31 */
 
 static bool dec_of(const char *s, struct anon_noise_dec *v)
 {
@@ -53,8 +55,8 @@ static const char *parse_clamp(struct anon_noise_rule *r, const char *v)
 			return "clamp wants two numbers or two dates (YYYY-MM-DD)";
 		/* compare exactly: both on the finer grid, in 128 bits */
 		int nd = r->clamp_lo.ndec > r->clamp_hi.ndec ? r->clamp_lo.ndec : r->clamp_hi.ndec;
-		__int128 l = (__int128)r->clamp_lo.mant * anon_noise_pow10(nd - r->clamp_lo.ndec);
-		__int128 h = (__int128)r->clamp_hi.mant * anon_noise_pow10(nd - r->clamp_hi.ndec);
+		i128 l = (i128)r->clamp_lo.mant * anon_noise_pow10(nd - r->clamp_lo.ndec);
+		i128 h = (i128)r->clamp_hi.mant * anon_noise_pow10(nd - r->clamp_hi.ndec);
 		if (l > h)
 			return "clamp: LO is greater than HI";
 		r->vtype = ANON_NOISE_NUMBER;
@@ -68,32 +70,168 @@ static bool positive(const struct anon_noise_dec *v)
 	return v->set && v->mant > 0;
 }
 
+/* Each rule and what it takes, for the messages that list the choices (main.c's --help text
+ * says the same at more length). */
+static const struct {
+	const char *name;
+	enum anon_noise_kind kind;
+	const char *takes;
+} kinds[] = {
+	{ "laplace", ANON_NOISE_LAPLACE, "epsilon, sensitivity, clamp, scale, decimals" },
+	{ "gaussian", ANON_NOISE_GAUSSIAN, "epsilon, delta, sensitivity, clamp, sigma, decimals" },
+	{ "dateshift", ANON_NOISE_DATESHIFT, "days, group" },
+	{ "round", ANON_NOISE_ROUND, "a step: round:N" },
+	{ "bucket", ANON_NOISE_BUCKET, "a step and optionally label: bucket:N[,label]" },
+	{ "topcode", ANON_NOISE_TOPCODE, "a number or a date: topcode:N" },
+	{ "bottomcode", ANON_NOISE_BOTTOMCODE, "a number or a date: bottomcode:N" },
+	{ "truncate", ANON_NOISE_TRUNCATE, "year, month, day or hour: truncate:UNIT" },
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define RULE_LIST "laplace, gaussian, dateshift, round, bucket, topcode, bottomcode or truncate"
+
+/* Messages that name what was given live here until the next parse (main thread only). */
+static char parse_msg[320];
+
+static const char *said(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *said(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(parse_msg, sizeof(parse_msg), fmt, ap);
+	va_end(ap);
+	return parse_msg;
+}
+
+/* key=value parameters of the noise rules and dateshift, each at most once. */
+static const char *parse_param(struct anon_noise_rule *r, const char *takes, char *a,
+			       unsigned *seen)
+{
+	static const char *const keys[] = {
+		"epsilon", "sensitivity", "scale", "sigma", "delta", "clamp", "decimals", "days",
+		"group",
+	};
+	char *eq = strchr(a, '=');
+	if (!eq)
+		return said("%s: '%s' is not key=value (%s takes %s)", r->name, a, r->name, takes);
+	*eq = '\0';
+	const char *k = a, *v = eq + 1;
+	size_t ki;
+	for (ki = 0; ki < sizeof(keys) / sizeof(keys[0]); ki++)
+		if (!strcmp(keys[ki], k))
+			break;
+	/* a key is known to a rule when its list of parameters names it, as a whole word */
+	const char *at = ki < sizeof(keys) / sizeof(keys[0]) ? strstr(takes, k) : NULL;
+	size_t kl = strlen(k);
+	if (!at || (at != takes && at[-1] != ' ') || (at[kl] != ',' && at[kl] != '\0'))
+		return said("%s: unknown parameter '%s' (%s takes %s)", r->name, k, r->name, takes);
+	if (*seen & (1u << ki))
+		return said("%s: %s is given twice", r->name, k);
+	*seen |= 1u << ki;
+	if (!*v)
+		return said("%s: %s wants a value (%s=...)", r->name, k, k);
+	if (!strcmp(k, "epsilon")) {
+		if (!dec_of(v, &r->epsilon) || !positive(&r->epsilon))
+			return said("%s: epsilon must be a positive decimal number (at most 18 "
+			    "digits), not '%s'", r->name, v);
+	} else if (!strcmp(k, "sensitivity")) {
+		if (!dec_of(v, &r->sensitivity) || !positive(&r->sensitivity))
+			return said("%s: sensitivity must be a positive decimal number (at most 18 "
+			    "digits), not '%s'", r->name, v);
+	} else if (!strcmp(k, "scale")) {
+		if (!dec_of(v, &r->scale) || !positive(&r->scale))
+			return said("%s: scale must be a positive decimal number (at most 18 digits), "
+			    "not '%s'", r->name, v);
+	} else if (!strcmp(k, "sigma")) {
+		if (!dec_of(v, &r->sigma) || !positive(&r->sigma))
+			return said("%s: sigma must be a positive decimal number (at most 18 digits), "
+			    "not '%s'", r->name, v);
+	} else if (!strcmp(k, "delta")) {
+		if (!dec_of(v, &r->delta) || !positive(&r->delta) ||
+		    r->delta.mant >= anon_noise_pow10(r->delta.ndec))
+			return said("%s: delta must be a decimal number strictly between 0 and 1, "
+			    "not '%s'", r->name, v);
+	} else if (!strcmp(k, "clamp")) {
+		const char *e = parse_clamp(r, v);
+		if (e)
+			return said("%s: %s, not '%s'", r->name, e, v);
+	} else if (!strcmp(k, "decimals")) {
+		struct anon_noise_dec dd;
+		if (!dec_of(v, &dd) || dd.ndec || dd.mant < 0 || dd.mant > ANON_NOISE_DIGITS)
+			return said("%s: decimals must be an integer from 0 to %d, not '%s'", r->name,
+			    ANON_NOISE_DIGITS, v);
+		r->decimals = (int)dd.mant;
+	} else if (!strcmp(k, "days")) {
+		struct anon_noise_dec dd;
+		if (!dec_of(v, &dd) || dd.ndec || dd.mant < 1 || dd.mant > 365250)
+			return said("%s: days must be an integer from 1 to 365250, not '%s'", r->name, v);
+		r->days = dd.mant;
+	} else {  /* group */
+		if (strlen(v) >= sizeof(r->group))
+			return said("%s: the group name is longer than %zu bytes", r->name,
+			    sizeof(r->group) - 1);
+		strcpy(r->group, v);
+	}
+	return NULL;
+}
+
+/* The positional arguments of the generalization rules. */
+static const char *parse_positional(struct anon_noise_rule *r, const char *takes, const char *a,
+				    int npos)
+{
+	if (npos == 0) {
+		if (r->kind == ANON_NOISE_TRUNCATE) {
+			static const char *const units[] = { "year", "month", "day", "hour" };
+			for (int u = 0; u < 4; u++)
+				if (!strcmp(a, units[u])) {
+					r->unit = (enum anon_noise_trunc)u;
+					return NULL;
+				}
+			return said("truncate: unknown unit '%s' (year, month, day or hour)", a);
+		}
+		if ((r->kind == ANON_NOISE_TOPCODE || r->kind == ANON_NOISE_BOTTOMCODE) &&
+		    date_of(a, &r->date_arg)) {
+			r->date_mode = true;
+			return NULL;
+		}
+		if (!dec_of(a, &r->step))
+			return r->kind == ANON_NOISE_TOPCODE || r->kind == ANON_NOISE_BOTTOMCODE ?
+			    said("%s: the limit must be a decimal number (at most 18 digits) or a date "
+			    "(YYYY-MM-DD), not '%s'", r->name, a) :
+			    said("%s: the step must be a decimal number (at most 18 digits), not '%s'",
+			    r->name, a);
+		if ((r->kind == ANON_NOISE_ROUND || r->kind == ANON_NOISE_BUCKET) && r->step.mant <= 0)
+			return said("%s: the step must be positive, not '%s'", r->name, a);
+		return NULL;
+	}
+	if (npos == 1 && r->kind == ANON_NOISE_BUCKET) {
+		if (!strcmp(a, "label")) {
+			r->label = true;
+			return NULL;
+		}
+		return said("bucket: unknown argument '%s' (bucket takes %s)", a, takes);
+	}
+	return said("%s: too many arguments (%s takes %s)", r->name, r->name, takes);
+}
+
 const char *anon_noise_rule_parse(struct anon_noise_rule *r, const char *text)
 {
-	static const struct {
-		const char *name;
-		enum anon_noise_kind kind;
-	} kinds[] = {
-		{ "laplace", ANON_NOISE_LAPLACE }, { "gaussian", ANON_NOISE_GAUSSIAN },
-		{ "dateshift", ANON_NOISE_DATESHIFT }, { "round", ANON_NOISE_ROUND },
-		{ "bucket", ANON_NOISE_BUCKET }, { "topcode", ANON_NOISE_TOPCODE },
-		{ "bottomcode", ANON_NOISE_BOTTOMCODE }, { "truncate", ANON_NOISE_TRUNCATE },
-	};
 	memset(r, 0, sizeof(*r));
 	r->decimals = -1;
+	r->data_d = -1;
 	r->eps_eff = r->delta_eff = r->rho = -1;
 	if (!text || !*text)
-		return "a rule is required (laplace, gaussian, dateshift, round, bucket, topcode, "
-		    "bottomcode or truncate)";
+		return "a rule is required (" RULE_LIST ")";
 	size_t nlen = strcspn(text, ":");
 	size_t i;
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+	for (i = 0; i < NKINDS; i++)
 		if (strlen(kinds[i].name) == nlen && !strncmp(kinds[i].name, text, nlen))
 			break;
-	if (i == sizeof(kinds) / sizeof(kinds[0]))
-		return "unknown rule";
+	if (i == NKINDS)
+		return said("unknown rule '%.*s' (the rules are " RULE_LIST ")",
+		    nlen > 64 ? 64 : (int)nlen, text);
 	r->kind = kinds[i].kind;
 	r->name = kinds[i].name;
+	const char *takes = kinds[i].takes;
 	const char *args = text[nlen] ? text + nlen + 1 : "";
 
 	char *copy = strdup(args), *save = NULL;
@@ -101,86 +239,12 @@ const char *anon_noise_rule_parse(struct anon_noise_rule *r, const char *text)
 		return "out of memory";
 	const char *why = NULL;
 	int npos = 0;
+	unsigned seen = 0;
 	for (char *a = strtok_r(copy, ",", &save); a && !why; a = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(a, '=');
-		if (r->kind <= ANON_NOISE_DATESHIFT) {
-			if (!eq) {
-				why = "arguments are key=value";
-				break;
-			}
-			*eq = '\0';
-			const char *k = a, *v = eq + 1;
-			bool noise = r->kind != ANON_NOISE_DATESHIFT;
-			if (noise && !strcmp(k, "epsilon")) {
-				if (!dec_of(v, &r->epsilon) || !positive(&r->epsilon))
-					why = "epsilon must be a positive decimal number";
-			} else if (noise && !strcmp(k, "sensitivity")) {
-				if (!dec_of(v, &r->sensitivity) || !positive(&r->sensitivity))
-					why = "sensitivity must be a positive decimal number";
-			} else if (r->kind == ANON_NOISE_LAPLACE && !strcmp(k, "scale")) {
-				if (!dec_of(v, &r->scale) || !positive(&r->scale))
-					why = "scale must be a positive decimal number";
-			} else if (r->kind == ANON_NOISE_GAUSSIAN && !strcmp(k, "sigma")) {
-				if (!dec_of(v, &r->sigma) || !positive(&r->sigma))
-					why = "sigma must be a positive decimal number";
-			} else if (r->kind == ANON_NOISE_GAUSSIAN && !strcmp(k, "delta")) {
-				if (!dec_of(v, &r->delta) || !positive(&r->delta) ||
-				    r->delta.mant >= anon_noise_pow10(r->delta.ndec))
-					why = "delta must be a decimal number strictly between 0 and 1";
-			} else if (noise && !strcmp(k, "clamp")) {
-				why = parse_clamp(r, v);
-			} else if (noise && !strcmp(k, "decimals")) {
-				struct anon_noise_dec dd;
-				if (!dec_of(v, &dd) || dd.ndec || dd.mant < 0 ||
-				    dd.mant > ANON_NOISE_DEC_MAX)
-					why = "decimals must be an integer from 0 to 18";
-				else
-					r->decimals = (int)dd.mant;
-			} else if (!noise && !strcmp(k, "days")) {
-				struct anon_noise_dec dd;
-				if (!dec_of(v, &dd) || dd.ndec || dd.mant < 1 || dd.mant > 365250)
-					why = "days must be an integer from 1 to 365250";
-				else
-					r->days = dd.mant;
-			} else if (!noise && !strcmp(k, "group")) {
-				if (strlen(v) >= sizeof(r->group))
-					why = "group name too long";
-				else
-					strcpy(r->group, v);
-			} else {
-				why = "unknown parameter";
-			}
-			continue;
-		}
-		/* generalization rules take positional arguments */
-		if (npos++ == 0) {
-			if (r->kind == ANON_NOISE_TRUNCATE) {
-				if (!strcmp(a, "year"))
-					r->unit = ANON_NOISE_YEAR;
-				else if (!strcmp(a, "month"))
-					r->unit = ANON_NOISE_MONTH;
-				else if (!strcmp(a, "day"))
-					r->unit = ANON_NOISE_DAY;
-				else if (!strcmp(a, "hour"))
-					r->unit = ANON_NOISE_HOUR;
-				else
-					why = "truncate wants year, month, day or hour";
-			} else if ((r->kind == ANON_NOISE_TOPCODE || r->kind == ANON_NOISE_BOTTOMCODE) &&
-			    date_of(a, &r->date_arg)) {
-				r->date_mode = true;
-			} else if (!dec_of(a, &r->step)) {
-				why = r->kind == ANON_NOISE_TOPCODE || r->kind == ANON_NOISE_BOTTOMCODE ?
-				    "the limit must be a decimal number or a date" :
-				    "the step must be a decimal number";
-			} else if ((r->kind == ANON_NOISE_ROUND || r->kind == ANON_NOISE_BUCKET) &&
-			    r->step.mant <= 0) {
-				why = "the step must be positive";
-			}
-		} else if (npos == 2 && r->kind == ANON_NOISE_BUCKET && !strcmp(a, "label")) {
-			r->label = true;
-		} else {
-			why = "too many arguments";
-		}
+		if (r->kind <= ANON_NOISE_DATESHIFT)
+			why = parse_param(r, takes, a, &seen);
+		else
+			why = parse_positional(r, takes, a, npos++);
 	}
 	free(copy);
 	if (why)
@@ -204,30 +268,33 @@ const char *anon_noise_rule_parse(struct anon_noise_rule *r, const char *text)
 		break;
 	case ANON_NOISE_DATESHIFT:
 		if (!r->days)
-			return "dateshift wants days=N";
+			return "dateshift wants days=N (and optionally group=NAME)";
 		break;
 	case ANON_NOISE_TRUNCATE:
 		if (npos != 1)
-			return "truncate wants year, month, day or hour";
+			return "truncate wants a unit: year, month, day or hour (truncate:year)";
 		break;
 	default:
 		if (npos < 1)
-			return "this rule wants a number";
+			return said("%s wants %s", r->name, takes);
 		break;
 	}
 	if (r->decimals >= 0 && r->vtype == ANON_NOISE_DATE)
-		return "decimals does not apply to a date clamp";
-	/* Check the parameters now, on the given grid or the integer one, so a usage error is
-	 * reported before any row (the real grid may still come from the first value). */
+		return said("%s: decimals does not apply to a date clamp", r->name);
+	/* Check the parameters now, so that a usage error is reported before any row: on the
+	 * grid given, or else on the coarsest the data may choose (whole numbers), on which a
+	 * first value's finer grid falls back when the parameters do not fit it. */
 	if (r->kind == ANON_NOISE_LAPLACE || r->kind == ANON_NOISE_GAUSSIAN) {
 		struct anon_noise_rule probe = *r;
-		int d = r->decimals;
-		if (d < 0)
-			d = r->clamp_lo.ndec > r->clamp_hi.ndec ? r->clamp_lo.ndec : r->clamp_hi.ndec;
+		int d = r->decimals < 0 ? 0 : r->decimals;
 		const char *e = anon_noise_rule_grid(&probe,
 		    r->vtype == ANON_NOISE_DATE ? ANON_NOISE_DATE : ANON_NOISE_NUMBER, d);
+		if (e && r->decimals < 0 && r->vtype == ANON_NOISE_NUMBER && probe.vtype ==
+		    ANON_NOISE_NUMBER && !strcmp(e, "clamp range holds no value on the grid"))
+			return said("%s: clamp=%s..%s holds no whole number: give decimals=N, the "
+			    "column's decimals", r->name, r->clamp_text[0], r->clamp_text[1]);
 		if (e)
-			return e;
+			return r->decimals < 0 ? e : said("%s (decimals=%d)", e, r->decimals);
 	}
 	return NULL;
 }
@@ -252,11 +319,14 @@ double anon_noise_cdp_delta(double rho, double eps)
 	return delta < 1 ? delta : 1;
 }
 
-/* ceil(v * 10^d) for a positive decimal, in 128 bits. */
+/* ceil(v * 10^d) for a positive decimal, in 128 bits; on a grid so fine that it overflows,
+ * the largest u128, which every limit refuses. */
 static u128 units_ceil(const struct anon_noise_dec *v, int d)
 {
+	u128 x;
 	if (v->ndec <= d)
-		return (u128)(uint64_t)v->mant * (uint64_t)anon_noise_pow10(d - v->ndec);
+		return __builtin_mul_overflow((u128)(uint64_t)v->mant,
+		    anon_noise_pow10u(d - v->ndec), &x) ? ~(u128)0 : x;
 	uint64_t div = (uint64_t)anon_noise_pow10(v->ndec - d);
 	return ((uint64_t)v->mant + div - 1) / div;
 }
@@ -290,7 +360,7 @@ static const char *grid(struct anon_noise_rule *r, enum anon_noise_vtype t, int 
 		du = units_ceil(&r->sensitivity, r->d) + (t == ANON_NOISE_NUMBER);
 	}
 	if (r->clamp) {
-		u128 width = (u128)((__int128)r->hi_u - r->lo_u);
+		u128 width = (u128)r->hi_u - (u128)r->lo_u;  /* hi >= lo: exact modulo 2^128 */
 		if (!r->sensitivity.set || width <= du) {
 			du = width;
 			r->bounded = true;
@@ -373,6 +443,7 @@ const char *anon_noise_rule_grid(struct anon_noise_rule *r, enum anon_noise_vtyp
 		return e;
 	r->vtype = g.vtype;
 	r->d = g.d;
+	r->data_d = g.data_d;
 	r->lo_u = g.lo_u;
 	r->hi_u = g.hi_u;
 	r->delta_u = g.delta_u;
@@ -528,6 +599,15 @@ void anon_noise_hist_merge(struct anon_noise_hist *into, const struct anon_noise
 
 /* ---- applying a rule ------------------------------------------------------------------------ */
 
+bool anon_noise_special(const unsigned char *s, size_t n)
+{
+	size_t i = n && (s[0] == '+' || s[0] == '-');
+	const char *w = (const char *)s + i;
+	size_t k = n - i;
+	return (k == 8 && !strncasecmp(w, "infinity", 8)) || (k == 3 && !strncasecmp(w, "inf", 3)) ||
+	    (!i && k == 3 && !strncasecmp(w, "nan", 3));
+}
+
 static int64_t sat_add(int64_t a, int64_t b)
 {
 	int64_t s;
@@ -536,9 +616,27 @@ static int64_t sat_add(int64_t a, int64_t b)
 	return s;
 }
 
-static int64_t floor_div(int64_t x, int64_t n, int64_t *rem)
+/* A value plus noise: |x| < 10^38 and |noise| < 2^63 cannot overflow 128 bits; the sum is
+ * held within what the grid can write, which is post-processing. */
+static i128 sat_add_num(i128 x, int64_t noise)
 {
-	int64_t q = x / n, r = x % n;  /* n > 0 and |x| <= INT64_MAX: no overflow */
+	i128 y = x + noise;
+	return y > ANON_NOISE_NUM_MAX ? ANON_NOISE_NUM_MAX :
+	    y < -ANON_NOISE_NUM_MAX ? -ANON_NOISE_NUM_MAX : y;
+}
+
+/* Floor division for n > 0, |x| < 10^38; 64-bit when both fit, as nearly all values do
+ * (a 128-bit division is a library call). */
+static i128 floor_div(i128 x, i128 n, i128 *rem)
+{
+	i128 q, r;
+	if (x >= INT64_MIN && x <= INT64_MAX && n <= INT64_MAX) {
+		q = (int64_t)x / (int64_t)n;
+		r = (int64_t)x % (int64_t)n;
+	} else {
+		q = x / n;
+		r = x % n;
+	}
 	if (r < 0) {
 		q--;
 		r += n;
@@ -547,12 +645,23 @@ static int64_t floor_div(int64_t x, int64_t n, int64_t *rem)
 	return q;
 }
 
-/* Count decimals of a number in text (for the default grid); -1 when not a number. */
-static int count_decimals(const unsigned char *s, size_t n)
+/* i128 to double through int64 when it fits: the 128-bit conversion is a library call. */
+static double to_double(i128 x)
 {
-	int64_t m;
-	int nd;
-	return anon_noise_dec_parse(s, n, &m, &nd) ? nd : -1;
+	return x >= INT64_MIN && x <= INT64_MAX ? (double)(int64_t)x : (double)x;
+}
+
+static const char *num_error(int code, const unsigned char *s, size_t n)
+{
+	switch (code) {
+	case 1:
+		return anon_noise_date_like(s, n) ? "a date where the rule expects a number" :
+		    "not a number";
+	case 2:
+		return "number out of range: at most 38 significant digits";
+	default:
+		return "number out of range: at most 38 decimals";
+	}
 }
 
 /* Zero the time digits from position `from` on (11: the hour, 14: the minutes). */
@@ -567,18 +676,35 @@ static void zero_time(unsigned char *o, size_t from, size_t end)
  * after start, and `ready` (release) publishes it to the workers that read it (acquire). */
 static pthread_mutex_t grid_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The grid from the first value: its decimals, or, when the parameters do not fit a grid
+ * that fine (a scale beyond 2^62 units, a sigma beyond 2^24), the finest coarser one they
+ * fit.  Parsing checked them on whole numbers, so some grid always fits: the column's
+ * precision never turns a parameter into a data error. */
 static const char *grid_from_value(struct anon_noise_rule *r, const unsigned char *s, size_t n)
 {
 	const char *e = NULL;
 	pthread_mutex_lock(&grid_lock);
 	if (!atomic_load_explicit(&r->ready, memory_order_relaxed)) {
-		bool date = anon_noise_date_like(s, n);
-		int d = r->decimals;
-		if (!date && d < 0 && (d = count_decimals(s, n)) < 0)
-			e = "not a number";
-		else
-			e = anon_noise_rule_grid(r, date ? ANON_NOISE_DATE : ANON_NOISE_NUMBER,
-			    date ? 0 : d);
+		i128 m;
+		int nd, pe;
+		if (anon_noise_date_like(s, n)) {
+			e = anon_noise_rule_grid(r, ANON_NOISE_DATE, 0);
+		} else if (r->decimals >= 0) {
+			e = anon_noise_rule_grid(r, ANON_NOISE_NUMBER, r->decimals);
+		} else if ((pe = anon_noise_num_parse(s, n, &m, &nd))) {
+			e = num_error(pe, s, n);
+		} else {
+			r->data_d = nd;  /* read only once ready is published */
+			for (int d = nd; d >= 0; d--) {
+				const char *ed = anon_noise_rule_grid(r, ANON_NOISE_NUMBER, d);
+				if (d == nd)
+					e = ed;
+				if (!ed) {
+					e = NULL;
+					break;
+				}
+			}
+		}
 	}
 	pthread_mutex_unlock(&grid_lock);
 	return e;
@@ -595,6 +721,7 @@ static int apply_noise(struct anon_noise_rule *r, struct anon_noise_slot *w,
 			return -1;
 		}
 	}
+	/* drawn before the value is read, so the stream never depends on the data */
 	int64_t noise;
 	if (r->kind == ANON_NOISE_LAPLACE)
 		noise = anon_noise_laplace(w->rng, r->scale_u, 1);
@@ -609,29 +736,30 @@ static int apply_noise(struct anon_noise_rule *r, struct anon_noise_slot *w,
 		}
 		int64_t x = dt.days;
 		if (r->clamp)
-			x = x < r->lo_u ? r->lo_u : x > r->hi_u ? r->hi_u : x;
+			x = x < r->lo_u ? (int64_t)r->lo_u : x > r->hi_u ? (int64_t)r->hi_u : x;
 		int64_t y = sat_add(x, noise);
-		/* keeping the result a valid date is post-processing */
+		/* keeping the result a date PostgreSQL holds is post-processing */
 		y = y < DAY_MIN ? DAY_MIN : y > DAY_MAX ? DAY_MAX : y;
-		anon_noise_date_format(y, (char *)out);
-		memcpy(out + 10, s + 10, n - 10);
-		*outlen = n;
+		char date[10];
+		bool bc;
+		anon_noise_date_format(y, date, &bc);
+		*outlen = anon_noise_date_put(out, date, bc, s, &dt);
 		anon_noise_hist_add(&w->hist, (double)dt.days, (double)y, 1);
 		return 0;
 	}
-	int64_t x;
+	i128 x;
 	int e = anon_noise_fixed_parse(s, n, r->d, &x);
 	if (e) {
-		*errmsg = e == 1 ? "not a number" : "number out of range";
+		*errmsg = num_error(e, s, n);
 		return -1;
 	}
-	int64_t in = x;
+	i128 in = x;
 	if (r->clamp)
 		x = x < r->lo_u ? r->lo_u : x > r->hi_u ? r->hi_u : x;
-	int64_t y = sat_add(x, noise);
+	i128 y = sat_add_num(x, noise);
 	*outlen = anon_noise_fixed_format(y, r->d, (char *)out);
-	double unit = 1.0 / (double)anon_noise_pow10(r->d);
-	anon_noise_hist_add(&w->hist, (double)in * unit, (double)y * unit, unit);
+	double unit = 1.0 / (double)anon_noise_pow10u(r->d);
+	anon_noise_hist_add(&w->hist, to_double(in) * unit, to_double(y) * unit, unit);
 	return 0;
 }
 
@@ -648,8 +776,8 @@ static int apply_date(const struct anon_noise_rule *r, struct anon_noise_slot *w
 		return -1;
 	}
 	int64_t y = dt.days;
-	memcpy(out, s, n);
-	*outlen = n;
+	char date[10];
+	bool bc;
 	switch (r->kind) {
 	case ANON_NOISE_DATESHIFT: {
 		int64_t shift;
@@ -680,26 +808,35 @@ static int apply_date(const struct anon_noise_rule *r, struct anon_noise_slot *w
 			    (uint64_t)(2 * r->days + 1));
 		}
 		y += shift;
-		if (!anon_noise_date_format(y, (char *)out)) {
-			*errmsg = "shifted date out of range";
+		if (!anon_noise_date_format(y, date, &bc)) {
+			*errmsg = "shifted date out of range (4714-11-24 BC to 9999-12-31)";
 			return -1;
 		}
+		*outlen = anon_noise_date_put(out, date, bc, s, &dt);
 		break;
 	}
 	case ANON_NOISE_TRUNCATE: {
 		int month = r->unit == ANON_NOISE_YEAR ? 1 : dt.month;
 		int day = r->unit <= ANON_NOISE_MONTH ? 1 : dt.day;
 		y = anon_noise_days_from_civil(dt.year, (unsigned)month, (unsigned)day);
-		anon_noise_date_format_ymd((unsigned)dt.year, (unsigned)month, (unsigned)day,
-		    (char *)out);
+		if (y < DAY_MIN || y > DAY_MAX) {
+			*errmsg = "truncated date out of range (4714-11-24 BC to 9999-12-31)";
+			return -1;
+		}
+		anon_noise_date_format_ymd(dt.year, (unsigned)month, (unsigned)day, date, &bc);
+		*outlen = anon_noise_date_put(out, date, bc, s, &dt);
 		zero_time(out, r->unit == ANON_NOISE_HOUR ? 14 : 11, dt.time_end);
 		break;
 	}
 	default: /* topcode, bottomcode with a date limit: compare calendar dates */
 		if (r->kind == ANON_NOISE_TOPCODE ? dt.days > r->date_arg : dt.days < r->date_arg) {
 			y = r->date_arg;
-			anon_noise_date_format(y, (char *)out);
+			anon_noise_date_format(y, date, &bc);
+			*outlen = anon_noise_date_put(out, date, bc, s, &dt);
 			zero_time(out, 11, dt.time_end);
+		} else {
+			memcpy(out, s, n);  /* within the limit: untouched, byte for byte */
+			*outlen = n;
 		}
 		break;
 	}
@@ -711,34 +848,37 @@ static int apply_number(const struct anon_noise_rule *r, struct anon_noise_slot 
 			const unsigned char *s, size_t n, unsigned char *out, size_t *outlen,
 			const char **errmsg)
 {
-	int64_t mant, x, step, y;
+	i128 mant, x, step, y, rem, res;
 	int nd;
-	if (!anon_noise_dec_parse(s, n, &mant, &nd)) {
-		*errmsg = anon_noise_date_like(s, n) ? "a date where the rule expects a number" :
-		    "not a number";
+	int pe = anon_noise_num_parse(s, n, &mant, &nd);
+	if (pe) {
+		*errmsg = num_error(pe, s, n);
 		return -1;
 	}
 	/* exact on the finer of the value's grid and the step's */
 	int d = nd > r->step.ndec ? nd : r->step.ndec;
 	if (!anon_noise_dec_rescale(mant, nd, d, ANON_NOISE_FLOOR, &x) ||
 	    !anon_noise_dec_rescale(r->step.mant, r->step.ndec, d, ANON_NOISE_FLOOR, &step)) {
-		*errmsg = "number out of range";
+		*errmsg = num_error(2, s, n);
 		return -1;
 	}
-	int64_t rem;
-	__int128 res;
 	size_t len;
 	switch (r->kind) {
 	case ANON_NOISE_ROUND: {
-		int64_t q = floor_div(x, step, &rem);
+		i128 q = floor_div(x, step, &rem);
 		/* nearest multiple; a tie goes to the even multiple */
-		if (2 * (__int128)rem > step || (2 * (__int128)rem == step && (q & 1)))
+		if (rem > step - rem || (rem == step - rem && (q & 1)))
 			q++;
-		res = (__int128)q * step;
+		int64_t r64;
+		if (q >= INT64_MIN && q <= INT64_MAX && step <= INT64_MAX &&
+		    !__builtin_mul_overflow((int64_t)q, (int64_t)step, &r64))
+			res = r64;  /* the usual case, without a 128-bit multiplication */
+		else if (__builtin_mul_overflow(q, step, &res))
+			res = ANON_NOISE_NUM_MAX + 1;
 		break;
 	}
 	case ANON_NOISE_BUCKET:
-		res = (__int128)floor_div(x, step, &rem) * step;
+		res = floor_div(x, step, &rem) * step;  /* |res| <= |x| + step: no overflow */
 		break;
 	case ANON_NOISE_TOPCODE:
 		res = x > step ? step : x;
@@ -747,29 +887,29 @@ static int apply_number(const struct anon_noise_rule *r, struct anon_noise_slot 
 		res = x < step ? step : x;
 		break;
 	}
-	if (res > INT64_MAX || res < -INT64_MAX) {
-		*errmsg = "number out of range";
+	if (res > ANON_NOISE_NUM_MAX || res < -ANON_NOISE_NUM_MAX) {
+		*errmsg = "result out of range: at most 38 significant digits";
 		return -1;
 	}
-	y = (int64_t)res;
+	y = res;
 	if ((r->kind == ANON_NOISE_TOPCODE || r->kind == ANON_NOISE_BOTTOMCODE) && y == x) {
 		memcpy(out, s, n);  /* within the limit: untouched, byte for byte */
 		len = n;
 	} else {
 		len = anon_noise_fixed_format(y, d, (char *)out);
 		if (r->kind == ANON_NOISE_BUCKET && r->label) {
-			__int128 hi = res + step - 1;  /* inclusive upper end, in the same units */
-			if (hi > INT64_MAX) {
-				*errmsg = "number out of range";
+			i128 hi = res + step - 1;  /* inclusive upper end, in the same units */
+			if (hi > ANON_NOISE_NUM_MAX) {
+				*errmsg = "result out of range: at most 38 significant digits";
 				return -1;
 			}
 			out[len++] = '-';
-			len += anon_noise_fixed_format((int64_t)hi, d, (char *)out + len);
+			len += anon_noise_fixed_format(hi, d, (char *)out + len);
 		}
 	}
 	*outlen = len;
-	double unit = 1.0 / (double)anon_noise_pow10(d);
-	anon_noise_hist_add(&w->hist, (double)x * unit, (double)y * unit, unit);
+	double unit = 1.0 / (double)anon_noise_pow10u(d);
+	anon_noise_hist_add(&w->hist, to_double(x) * unit, to_double(y) * unit, unit);
 	return 0;
 }
 
@@ -778,6 +918,13 @@ int anon_noise_rule_apply(struct anon_noise_rule *r, struct anon_noise_slot *w,
 			  size_t entity_len, bool have_entity, unsigned char *out, size_t *outlen,
 			  const char **errmsg)
 {
+	/* What PostgreSQL holds beyond the calendar and the numbers stays as it is, as NULL
+	 * does: no rule has a value to give it, and one of them must not stop a whole dump.
+	 * The noise rules draw nothing for it, and it sets no grid. */
+	if (anon_noise_special(s, n)) {
+		w->special++;
+		return 1;
+	}
 	switch (r->kind) {
 	case ANON_NOISE_LAPLACE:
 	case ANON_NOISE_GAUSSIAN:

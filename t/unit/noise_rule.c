@@ -12,15 +12,18 @@
 
 static struct anon_noise_rng rng;
 
-/* Apply `rule` to `in`, drawing from and counting in `w`; returns the output (static) or
- * "ERR:<message>". */
+/* Apply `rule` to `in`, drawing from and counting in `w`; returns the output (static),
+ * "KEEP" for a value left as it was, or "ERR:<message>". */
 static const char *run(struct anon_noise_rule *r, struct anon_noise_slot *w, const char *in)
 {
 	static unsigned char out[512];
 	size_t len;
 	const char *why = NULL;
-	if (anon_noise_rule_apply(r, w, (const unsigned char *)in, strlen(in), NULL, 0, false, out,
-	    &len, &why)) {
+	int rc = anon_noise_rule_apply(r, w, (const unsigned char *)in, strlen(in), NULL, 0, false,
+	    out, &len, &why);
+	if (rc > 0)
+		return "KEEP";
+	if (rc < 0) {
 		snprintf((char *)out, sizeof(out), "ERR:%s", why);
 		return (const char *)out;
 	}
@@ -96,6 +99,72 @@ static void test_generalize(void)
 	is("truncate:year", "1234", "ERR:not a valid date or timestamp");
 	is("truncate:year", "2024-07-15 25:00", "ERR:not a valid date or timestamp");
 	is("truncate:year", "2024-07-15 10:00 junk", "ERR:not a valid date or timestamp");
+	/* BC, as PostgreSQL writes it: the era stays at the end */
+	is("truncate:year", "0044-03-15 BC", "0044-01-01 BC");
+	is("truncate:month", "0044-03-15 12:34:56+00:09:21 BC", "0044-03-01 00:00:00+00:09:21 BC");
+	is("truncate:hour", "0044-03-15 12:34:56.789 BC", "0044-03-15 12:00:00.000 BC");
+	is("truncate:day", "0001-02-29 bc", "0001-02-29 BC");
+	is("truncate:year", "4714-11-24 BC", "ERR:truncated date out of range (4714-11-24 BC to 9999-12-31)");
+	is("truncate:year", "0002-02-29 BC", "ERR:not a valid date or timestamp");
+	is("topcode:0001-01-01", "0044-03-15 BC", "0044-03-15 BC");
+	is("bottomcode:0001-01-01", "0044-03-15 12:00:00 BC", "0001-01-01 00:00:00");
+	is("topcode:0100-01-01 BC", "0001-01-01", "0100-01-01 BC");
+	is("topcode:0100-01-01 BC", "0200-06-30 BC", "0200-06-30 BC");
+	/* PostgreSQL's special values stay as they are, under every rule */
+	is("truncate:year", "infinity", "KEEP");
+	is("truncate:month", "-infinity", "KEEP");
+	is("topcode:2000-12-31", "infinity", "KEEP");
+	is("round:10", "NaN", "KEEP");
+	is("bucket:10,label", "-Infinity", "KEEP");
+	is("topcode:90", "Infinity", "KEEP");
+	is("bottomcode:0", "-Infinity", "KEEP");
+	is("dateshift:days=10", "infinity", "KEEP");
+	is("laplace:scale=1", "NaN", "KEEP");
+	is("gaussian:sigma=1", "-infinity", "KEEP");
+	/* numbers beyond 64 bits: numeric(30,12), bigint's edge */
+	is("round:10", "123456789012345678901234567890.5", "123456789012345678901234567890.0");
+	is("bucket:1000", "9223372036854775808", "9223372036854775000");
+	is("bucket:1000,label", "-9223372036854775808", "-9223372036854776000--9223372036854775001");
+	is("topcode:90", "123456789012345678.123456789012", "90.000000000000");
+	is("topcode:90", "-123456789012345678.123456789012", "-123456789012345678.123456789012");
+	is("round:0.5", "99999999999999999999999999999999999999.7", "ERR:number out of range: at most 38 significant digits");
+	is("round:1000000000", "0.123456789012345678901234567890", "ERR:number out of range: at most 38 significant digits");
+	is("round:10", "99999999999999999999999999999999999996", "ERR:result out of range: at most 38 significant digits");
+	is("bucket:1", "0.000000000000000000000000000000000000001", "ERR:number out of range: at most 38 decimals");
+}
+
+/* Usage errors name what is wrong and list the choices. */
+static void has(const char *text, const char *want)
+{
+	struct anon_noise_rule r;
+	const char *e = anon_noise_rule_parse(&r, text);
+	ok(e && strstr(e, want), "%s: '%s' in \"%s\"", text, want, e ? e : "(accepted)");
+}
+
+static void test_messages(void)
+{
+	has("fuzz", "unknown rule 'fuzz'");
+	has("fuzz:1", "laplace, gaussian, dateshift, round, bucket, topcode, bottomcode or truncate");
+	has("laplace:scale=1,bogus=1", "unknown parameter 'bogus'");
+	has("laplace:scale=1,bogus=1", "laplace takes epsilon, sensitivity, clamp, scale, decimals");
+	has("laplace:scal=1", "unknown parameter 'scal'");
+	has("laplace:sigma=1", "unknown parameter 'sigma'");
+	has("gaussian:scale=1", "gaussian takes epsilon, delta, sensitivity, clamp, sigma, decimals");
+	has("dateshift:days=5,epsilon=1", "dateshift takes days, group");
+	has("laplace:1", "'1' is not key=value");
+	has("truncate:week", "unknown unit 'week' (year, month, day or hour)");
+	has("bucket:10,lbl", "unknown argument 'lbl'");
+	has("round:10,label", "round takes a step");
+	has("laplace:epsilon=1,epsilon=2,sensitivity=1", "epsilon is given twice");
+	has("laplace:epsilon=x,sensitivity=1", "not 'x'");
+	has("laplace:scale=1,decimals=39", "from 0 to 38");
+	has("laplace:epsilon=1,clamp=0.2..0.8", "holds no whole number: give decimals=N");
+	has("laplace:scale=100,decimals=18", "decimals=18");
+	has("dateshift:days=0", "from 1 to 365250, not '0'");
+	has("laplace:epsilon=", "epsilon wants a value");
+	struct anon_noise_rule r;
+	ok(!anon_noise_rule_parse(&r, "laplace:epsilon=1,clamp=0.2..0.8,decimals=1"),
+	   "a clamp between whole numbers is fine with decimals");
 }
 
 static void test_parse_errors(void)
@@ -110,6 +179,8 @@ static void test_parse_errors(void)
 		"laplace:scale=1e9", "round", "round:0", "round:-5", "bucket:10,lbl", "truncate:week",
 		"topcode:x", "dateshift", "dateshift:days=0", "dateshift:days=400000", "nosuch:1",
 		"laplace:scale=100,decimals=18", "laplace:epsilon=1,clamp=2000-01-01..1999-01-01",
+		"laplace:scale=1,decimals=39", "laplace:epsilon=1,clamp=0.2..0.8",
+		"laplace:scale=1,scale=2", "bucket:10,label,label", "round:1,2", "dateshift:days=1,x=2",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct anon_noise_rule r;
@@ -208,6 +279,7 @@ static void test_noise_values(void)
 	struct anon_noise_rule r;
 	struct anon_noise_slot w = { .rng = &rng };
 	anon_noise_rule_parse(&r, "laplace:epsilon=1,sensitivity=100");
+	const char *o0;
 	int offgrid = 0;
 	for (int i = 0; i < 1000; i++) {
 		const char *o = run(&r, &w, i & 1 ? "52345.67" : "-10.50");
@@ -217,7 +289,13 @@ static void test_noise_values(void)
 	ok(offgrid == 0 && r.d == 2, "first value fixes 2 decimals; every output has exactly 2");
 	ok(!strncmp(run(&r, &w, "2024-01-01"), "ERR:", 4), "a date in a number column is an error");
 	ok(!strcmp(run(&r, &w, "abc"), "ERR:not a number"), "not a number is an error");
-	ok(!strcmp(run(&r, &w, "99999999999999999999"), "ERR:number out of range"), "overflow is an error");
+	o0 = run(&r, &w, "99999999999999999999");
+	ok(strncmp(o0, "ERR", 3) && strlen(strchr(o0, '.')) == 3, "20 digits are a number: %s", o0);
+	o0 = run(&r, &w, "99999999999999999999999999999999999");
+	ok(strncmp(o0, "ERR", 3) != 0, "35 digits and 2 decimals fit 38: %s", o0);
+	ok(!strcmp(run(&r, &w, "9999999999999999999999999999999999999"),
+	   "ERR:number out of range: at most 38 significant digits"),
+	   "37 digits and 2 decimals are beyond 38: out of range, saying the limit");
 
 	anon_noise_rule_parse(&r, "laplace:scale=3");
 	int bad = 0;
@@ -276,7 +354,7 @@ static void test_independence(void)
 		char za[64], zb[64];
 		snprintf(za, sizeof(za), "%s", run(&a, &wa, "0"));
 		snprintf(zb, sizeof(zb), "%s", run(&b, &wb, vals[i % 5]));
-		int64_t x, y, v;
+		i128 x, y, v;
 		anon_noise_fixed_parse((const unsigned char *)za, strlen(za), 2, &x);
 		anon_noise_fixed_parse((const unsigned char *)zb, strlen(zb), 2, &y);
 		anon_noise_fixed_parse((const unsigned char *)vals[i % 5], strlen(vals[i % 5]), 2, &v);
@@ -354,6 +432,24 @@ static void test_dateshift(void)
 	   "shifted dates keep their interval and time of day (%.*s, %.*s)", (int)l1, o1, (int)l2, o2);
 	ok(anon_noise_rule_apply(&r, &w, (const unsigned char *)d1, 10, (const unsigned char *)"", 0,
 	   true, o1, &l1, &why) == -1, "an empty entity is an error");
+	/* across the year 1: an entity whose shift moves 0001-01-01 into BC (or back) */
+	int crossed = 0;
+	for (int i = 0; i < 40; i++) {
+		char id[16];
+		int n = snprintf(id, sizeof(id), "x%d", i);
+		int64_t sft = anon_noise_shift_days(&copy, "", 365, (const unsigned char *)id, (size_t)n);
+		if (!sft)
+			continue;
+		const char *in = sft < 0 ? "0001-01-01 10:00:00+01" : "0001-12-31 10:00:00+01 BC";
+		int64_t day0 = sft < 0 ? -719162 : -719163;
+		struct anon_noise_date x;
+		rc = anon_noise_rule_apply(&r, &w, (const unsigned char *)in, strlen(in),
+		    (const unsigned char *)id, (size_t)n, true, o1, &l1, &why);
+		crossed += !rc && anon_noise_date_parse(o1, l1, &x) && x.days == day0 + sft &&
+		    x.bc == (sft < 0) && !memcmp(o1 + 10, " 10:00:00+01", 12) &&
+		    l1 == (sft < 0 ? 25u : 22u);
+	}
+	ok(crossed >= 38, "shifts across 1 BC / 1 AD print the era right (%d)", crossed);
 	ok(anon_noise_rule_apply(&r, &w, (const unsigned char *)"0001-01-01", 10,
 	   (const unsigned char *)"p1", 2, true, o1, &l1, &why) == -1 ||
 	   anon_noise_rule_apply(&r, &w, (const unsigned char *)"9999-12-31", 10,
@@ -385,11 +481,26 @@ static void test_grid_failure(void)
 	struct anon_noise_slot w = { .rng = &rng };
 	anon_noise_rule_parse(&r, "laplace:epsilon=1,sensitivity=1000");
 	const char *o = run(&r, &w, "0.000000000000000001");
-	ok(!strcmp(o, "ERR:sensitivity too large for the grid") && !r.ready &&
-	   r.vtype == ANON_NOISE_UNSET, "a grid too fine for the parameters is refused: %s", o);
-	o = run(&r, &w, "5");
-	ok(r.ready && r.d == 0 && r.scale_u == 1001 && w.hist.n == 1,
-	   "the next value fixes the grid, with its scale (%llu)", (unsigned long long)r.scale_u);
+	ok(r.ready && r.d == 15 && r.data_d == 18 && strlen(strchr(o, '.') + 1) == 15,
+	   "a first value too fine for the parameters: the finest grid they fit (%d): %s", r.d, o);
+	ok(r.scale_u == 1000 * (uint64_t)anon_noise_pow10(15) + 1, "with its scale (%llu)",
+	   (unsigned long long)r.scale_u);
+	/* numeric(30,12) under a gaussian of sigma 1000: sigma_u <= 2^24 wants 4 decimals */
+	anon_noise_rule_parse(&r, "gaussian:sigma=1000");
+	o = run(&r, &w, "123456789012345678.123456789012");
+	ok(r.ready && r.d == 4 && r.data_d == 12 && r.scale_u == 10000000 &&
+	   strlen(strchr(o, '.') + 1) == 4, "numeric(30,12) with sigma 1000: 4 decimals: %s", o);
+	/* a grid the data does not choose is never changed */
+	anon_noise_rule_parse(&r, "laplace:scale=1,decimals=3");
+	o = run(&r, &w, "0.000000000000000001");
+	ok(r.ready && r.d == 3 && r.data_d == -1 && !strcmp(o + strlen(o) - 4, strchr(o, '.')),
+	   "decimals=3 stays 3: %s", o);
+	/* special values set no grid: the next value does */
+	anon_noise_rule_parse(&r, "laplace:scale=1");
+	ok(!strcmp(run(&r, &w, "NaN"), "KEEP") && !r.ready && w.special == 1,
+	   "NaN first: kept, counted, no grid");
+	o = run(&r, &w, "1.5");
+	ok(r.ready && r.d == 1, "then 1.5 sets one decimal: %s", o);
 }
 
 /* Workers' histograms fold into totals that count every value once. */
@@ -533,48 +644,127 @@ static void test_fixed(void)
 	static const struct {
 		const char *in;
 		int d;
-		int64_t want;
+		const char *want;  /* the units, as fixed_format writes them at 0 decimals */
 		int rc;
 	} c[] = {
-		{ "1.25", 1, 12, 0 }, { "1.35", 1, 14, 0 }, { "-1.25", 1, -12, 0 }, { "1.251", 1, 13, 0 },
-		{ "0.5", 0, 0, 0 }, { "1.5", 0, 2, 0 }, { "2.5", 0, 2, 0 }, { "-2.5", 0, -2, 0 },
-		{ ".5", 2, 50, 0 }, { "5.", 2, 500, 0 }, { "+3", 0, 3, 0 }, { "", 0, 0, 1 },
-		{ "-", 0, 0, 1 }, { "1e5", 0, 0, 1 }, { " 1", 0, 0, 1 }, { "1,5", 0, 0, 1 },
-		{ "9223372036854775807", 0, INT64_MAX, 0 }, { "9223372036854775808", 0, 0, 2 },
-		{ "92233720368547758.07", 2, INT64_MAX, 0 }, { "1", 18, 1000000000000000000, 0 },
-		{ "10", 18, 0, 2 },
+		{ "1.25", 1, "12", 0 }, { "1.35", 1, "14", 0 }, { "-1.25", 1, "-12", 0 },
+		{ "1.251", 1, "13", 0 }, { "0.5", 0, "0", 0 }, { "1.5", 0, "2", 0 }, { "2.5", 0, "2", 0 },
+		{ "-2.5", 0, "-2", 0 }, { ".5", 2, "50", 0 }, { "5.", 2, "500", 0 }, { "+3", 0, "3", 0 },
+		{ "", 0, "", 1 }, { "-", 0, "", 1 }, { "1e5", 0, "", 1 }, { " 1", 0, "", 1 },
+		{ "1,5", 0, "", 1 }, { "NaN", 0, "", 1 },
+		{ "9223372036854775807", 0, "9223372036854775807", 0 },
+		{ "9223372036854775808", 0, "9223372036854775808", 0 },
+		{ "-9223372036854775809", 0, "-9223372036854775809", 0 },
+		{ "92233720368547758.07", 2, "9223372036854775807", 0 },
+		{ "1", 18, "1000000000000000000", 0 }, { "10", 18, "10000000000000000000", 0 },
+		/* numeric(30,12), and the 38 digits 128 bits hold */
+		{ "123456789012345678.123456789012", 12, "123456789012345678123456789012", 0 },
+		{ "-123456789012345678.1234567890125", 12, "-123456789012345678123456789012", 0 },
+		{ "99999999999999999999999999999999999999", 0, "99999999999999999999999999999999999999", 0 },
+		{ "999999999999999999999999999999999999999", 0, "", 2 },
+		{ "9999999999999999999999999999999999999.95", 1, "", 2 },  /* rounds up to 10^38 */
+		{ "9999999999999999999999999999999999999.94", 1, "99999999999999999999999999999999999999", 0 },
+		{ "1", 38, "", 2 }, { "0.1", 38, "10000000000000000000000000000000000000", 0 },
+		{ "0.00000000000000000000000000000000000001", 38, "1", 0 },
+		{ "0.000000000000000000000000000000000000015", 38, "2", 0 },
 	};
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		int64_t v = 0;
+		i128 v = 0;
+		char got[64] = "";
 		int rc = anon_noise_fixed_parse((const unsigned char *)c[i].in, strlen(c[i].in), c[i].d, &v);
-		ok(rc == c[i].rc && (rc || v == c[i].want), "parse '%s' at %d decimals: %lld rc %d",
-		   c[i].in, c[i].d, (long long)v, rc);
+		if (!rc)
+			got[anon_noise_fixed_format(v, 0, got)] = '\0';
+		ok(rc == c[i].rc && (rc || !strcmp(got, c[i].want)), "parse '%s' at %d decimals: %s rc %d",
+		   c[i].in, c[i].d, got, rc);
+	}
+	/* values as they are: mantissa and decimals, and what is out of range, and why */
+	static const struct {
+		const char *in;
+		const char *mant;
+		int nd, rc;
+	} np[] = {
+		{ "12.340", "12340", 3, 0 }, { "-0.5", "-5", 1, 0 }, { "007", "7", 0, 0 },
+		{ "12345678901234567890.1234567890", "123456789012345678901234567890", 10, 0 },
+		{ "1234567890123456789012345678901234567890", "", 0, 2 },
+		{ "0.000000000000000000000000000000000000001", "", 0, 3 },
+		{ "1.2.3", "", 0, 1 }, { "Infinity", "", 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(np) / sizeof(np[0]); i++) {
+		i128 m = 0;
+		int nd = -1;
+		char got[64] = "";
+		int rc = anon_noise_num_parse((const unsigned char *)np[i].in, strlen(np[i].in), &m, &nd);
+		if (!rc)
+			got[anon_noise_fixed_format(m, 0, got)] = '\0';
+		ok(rc == np[i].rc && (rc || (!strcmp(got, np[i].mant) && nd == np[i].nd)),
+		   "value '%s': %s / 10^%d rc %d", np[i].in, got, nd, rc);
 	}
 	char buf[64];
 	static const struct { int64_t v; int d; const char *s; } f[] = {
 		{ 0, 0, "0" }, { 0, 2, "0.00" }, { -5, 2, "-0.05" }, { 12345, 2, "123.45" },
 		{ INT64_MAX, 0, "9223372036854775807" }, { -INT64_MAX, 3, "-9223372036854775.807" },
-		{ 7, 18, "0.000000000000000007" },
+		{ 7, 18, "0.000000000000000007" }, { 7, 38, "0.00000000000000000000000000000000000007" },
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		size_t n = anon_noise_fixed_format(f[i].v, f[i].d, buf);
 		buf[n] = '\0';
 		ok(!strcmp(buf, f[i].s), "format %lld at %d decimals: %s", (long long)f[i].v, f[i].d, buf);
 	}
-	/* dates round trip over the whole calendar */
-	int bad = 0;
-	for (int64_t z = -719162; z <= 2932896; z += 97) {
-		char d[10];
+	i128 big = -ANON_NOISE_NUM_MAX;
+	size_t bn = anon_noise_fixed_format(big, 12, buf);
+	buf[bn] = '\0';
+	ok(!strcmp(buf, "-99999999999999999999999999.999999999999"), "format -(10^38-1) at 12: %s",
+	   buf);
+	bn = anon_noise_fixed_format((i128)UINT64_MAX + 1, 0, buf);
+	buf[bn] = '\0';
+	ok(!strcmp(buf, "18446744073709551616"), "format 2^64: %s", buf);
+	/* special values */
+	static const char *const sp[] = { "NaN", "nan", "Infinity", "-Infinity", "+Infinity",
+		"infinity", "-infinity", "inf", "-inf", "+inf", "INF" };
+	static const char *const nsp[] = { "", "N", "+NaN", "Infinit", "infinityy", "- inf", "na" };
+	int spok = 0;
+	for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+		spok += anon_noise_special((const unsigned char *)sp[i], strlen(sp[i]));
+	for (size_t i = 0; i < sizeof(nsp) / sizeof(nsp[0]); i++)
+		spok += !anon_noise_special((const unsigned char *)nsp[i], strlen(nsp[i]));
+	ok(spok == (int)(sizeof(sp) / sizeof(sp[0]) + sizeof(nsp) / sizeof(nsp[0])),
+	   "special values are PostgreSQL's spellings, and only those");
+	/* dates round trip over the whole calendar, BC included */
+	int bad = 0, nbc = 0;
+	for (int64_t z = ANON_NOISE_DAY_MIN; z <= ANON_NOISE_DAY_MAX; z += 97) {
+		char d[16];
+		bool bc;
 		struct anon_noise_date dt;
-		bad += !anon_noise_date_format(z, d) ||
-		    !anon_noise_date_parse((const unsigned char *)d, 10, &dt) || dt.days != z;
+		bad += !anon_noise_date_format(z, d, &bc);
+		if (bc)
+			memcpy(d + 10, " BC", 3);
+		nbc += bc;
+		bad += !anon_noise_date_parse((const unsigned char *)d, bc ? 13 : 10, &dt) ||
+		    dt.days != z || dt.bc != bc;
 	}
-	ok(bad == 0, "date format/parse round trip from 0001 to 9999");
+	ok(bad == 0 && nbc > 17000, "date format/parse round trip from 4714-11-24 BC to 9999");
 	ok(anon_noise_days_from_civil(1970, 1, 1) == 0 && anon_noise_days_from_civil(2000, 3, 1) == 11017,
 	   "day numbers");
+	/* PostgreSQL's day numbers (date - '1970-01-01'): 1 BC is year 0, a leap year */
+	static const struct { const char *s; int64_t days; } pg[] = {
+		{ "0044-03-15 BC", -735160 }, { "4714-11-24 BC", -2440588 }, { "0001-01-01", -719162 },
+		{ "0001-12-31 BC", -719163 }, { "0001-02-29 BC", -719469 },
+		{ "0001-01-01 BC", -719528 }, { "0044-03-15 12:00:00+00:09:21 BC", -735160 },
+	};
+	for (size_t i = 0; i < sizeof(pg) / sizeof(pg[0]); i++) {
+		struct anon_noise_date dt;
+		ok(anon_noise_date_parse((const unsigned char *)pg[i].s, strlen(pg[i].s), &dt) &&
+		   dt.days == pg[i].days && dt.bc == (strstr(pg[i].s, "BC") != NULL), "%s is day %lld", pg[i].s, (long long)pg[i].days);
+	}
+	struct anon_noise_date dt0;
+	ok(!anon_noise_date_parse((const unsigned char *)"0002-02-29 BC", 13, &dt0) &&
+	   !anon_noise_date_parse((const unsigned char *)"0000-01-01", 10, &dt0) &&
+	   !anon_noise_date_parse((const unsigned char *)"0000-01-01 BC", 13, &dt0),
+	   "2 BC has no 29 February, and there is no year 0000");
 	char d[10];
-	ok(!anon_noise_date_format(-719163, d) && !anon_noise_date_format(2932897, d),
-	   "years outside 1..9999 refused");
+	bool bc0;
+	ok(!anon_noise_date_format(ANON_NOISE_DAY_MIN - 1, d, &bc0) &&
+	   !anon_noise_date_format(2932897, d, &bc0), "dates outside PostgreSQL's range refused");
 }
 
 /* dp-noise.md 9.4 row 8: an empirical DP check through the rule.  With clamp=0..10, the
@@ -621,6 +811,7 @@ int main(void)
 	test_fixed();
 	test_generalize();
 	test_parse_errors();
+	test_messages();
 	test_scale();
 	test_noise_values();
 	test_independence();
