@@ -497,12 +497,12 @@ static void column_audit(const struct anon_noise_rule *r, const struct anon_nois
 	json_object_set_new(p, "special_values", json_integer((json_int_t)special));
 	json_t *u = json_object();
 	json_object_set_new(u, "values", json_integer((json_int_t)h->n));
-	json_object_set_new(u, "mean_abs_error", h->n ? json_real(h->abs_err / (double)h->n) :
+	json_object_set_new(u, "mean_abs_error", h->n ? json_real(anon_noise_hist_mean_abs_error(h)) :
 	    json_null());
 	if (h->started) {
 		json_t *hi = json_object(), *a = json_array(), *b = json_array();
-		json_object_set_new(hi, "lo", json_real(h->lo));
-		json_object_set_new(hi, "width", json_real(h->width));
+		json_object_set_new(hi, "lo", json_real(anon_noise_hist_lo(h)));
+		json_object_set_new(hi, "width", json_real(anon_noise_hist_width(h)));
 		json_object_set_new(hi, "bins", json_integer(ANON_NOISE_HIST_BINS));
 		for (int i = 0; i < ANON_NOISE_HIST_BINS; i++) {
 			json_array_append_new(a, json_integer((json_int_t)h->in[i]));

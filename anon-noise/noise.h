@@ -184,18 +184,29 @@ enum anon_noise_vtype { ANON_NOISE_UNSET, ANON_NOISE_NUMBER, ANON_NOISE_DATE };
 enum anon_noise_trunc { ANON_NOISE_YEAR, ANON_NOISE_MONTH, ANON_NOISE_DAY, ANON_NOISE_HOUR };
 
 #define ANON_NOISE_HIST_BINS 20
-/* Utility figures: a 20-bin histogram whose range grows by doubling (bins merge two by two),
- * so it needs one pass and no data-dependent bounds up front. */
+/* Utility figures: a 20-bin histogram of the values in and out, in one pass with no bounds
+ * known up front. Its layout is a function of the smallest and largest value alone: bins are
+ * 2^k grid units wide (the smallest k that spans them), aligned on multiples of 2^k, the
+ * first bin holding the smallest value. So counts are exact, histograms of parts of the data
+ * merge into exactly the histogram of the whole, and the figures do not depend on --jobs or
+ * on the order of the rows. The error sum is kept in grid units, as an integer. */
 struct anon_noise_hist {
-	double lo, width, inv_width, hi;
+	double unit;               /* one grid unit (10^-decimals, or one day) */
+	int k;                     /* bins are 2^k units wide */
+	int64_t base;              /* the first bin, counted in bins from 0 */
+	int64_t min, max;          /* values seen, in units */
 	uint64_t in[ANON_NOISE_HIST_BINS], out[ANON_NOISE_HIST_BINS];
 	uint64_t n;
-	double abs_err;
+	unsigned __int128 abs_err; /* sum of |out - in|, in units */
 	bool started;
 };
 void anon_noise_hist_add(struct anon_noise_hist *h, double in, double out, double unit);
-/* Add the figures of `from` (another worker's) to `into`; see rule.c for what is exact. */
+/* Add the figures of `from` (another worker's) to `into`: exact. */
 void anon_noise_hist_merge(struct anon_noise_hist *into, const struct anon_noise_hist *from);
+/* The first bin's lower edge and a bin's width, in the column's values. */
+double anon_noise_hist_lo(const struct anon_noise_hist *h);
+double anon_noise_hist_width(const struct anon_noise_hist *h);
+double anon_noise_hist_mean_abs_error(const struct anon_noise_hist *h);
 
 /* A decimal parameter exactly: mant / 10^ndec. */
 struct anon_noise_dec {

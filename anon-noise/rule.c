@@ -525,57 +525,77 @@ int64_t anon_noise_shift_days(struct anon_noise_shift *sh, const char *group, in
 
 /* ---- utility figures ------------------------------------------------------------------------ */
 
-static void hist_grow(struct anon_noise_hist *h, bool down)
+/* floor(v / 2^k) for negative v too */
+static int64_t bin_of(int64_t v, int k)
 {
-	uint64_t in[ANON_NOISE_HIST_BINS] = { 0 }, out[ANON_NOISE_HIST_BINS] = { 0 };
-	int off = down ? ANON_NOISE_HIST_BINS / 2 : 0;
-	for (int i = 0; i < ANON_NOISE_HIST_BINS; i++) {
-		in[off + i / 2] += h->in[i];
-		out[off + i / 2] += h->out[i];
-	}
-	memcpy(h->in, in, sizeof(in));
-	memcpy(h->out, out, sizeof(out));
-	if (down)
-		h->lo -= ANON_NOISE_HIST_BINS * h->width;
-	h->width *= 2;
-	h->inv_width = 1 / h->width;
-	h->hi = h->lo + ANON_NOISE_HIST_BINS * h->width;
+	return v >> k; /* gcc shifts signed values arithmetically: the floor */
 }
 
-static int hist_bin(struct anon_noise_hist *h, double v)
+/* The smallest k whose aligned bins span [lo, hi] in ANON_NOISE_HIST_BINS bins. */
+static int span_k(int64_t lo, int64_t hi, int k)
 {
-	for (int guard = 0; guard < 2100; guard++) {
-		if (v < h->lo)
-			hist_grow(h, true);
-		else if (v >= h->hi)
-			hist_grow(h, false);
-		else
-			break;
+	while (k < 63 && bin_of(hi, k) - bin_of(lo, k) >= ANON_NOISE_HIST_BINS)
+		k++;
+	return k;
+}
+
+/* Move the counts of h into the layout (k, base) that spans h's bins: each of h's bins lies
+ * inside one bin of the coarser layout, so nothing is approximated. */
+static void hist_relayout(struct anon_noise_hist *h, int k, int64_t base)
+{
+	uint64_t in[ANON_NOISE_HIST_BINS] = { 0 }, out[ANON_NOISE_HIST_BINS] = { 0 };
+	for (int i = 0; i < ANON_NOISE_HIST_BINS; i++) {
+		if (!h->in[i] && !h->out[i])
+			continue;
+		int64_t b = ((h->base + i) >> (k - h->k)) - base;
+		in[b] += h->in[i];
+		out[b] += h->out[i];
 	}
-	int b = (int)((v - h->lo) * h->inv_width);
-	return b < 0 ? 0 : b >= ANON_NOISE_HIST_BINS ? ANON_NOISE_HIST_BINS - 1 : b;
+	memcpy(h->in, in, sizeof in);
+	memcpy(h->out, out, sizeof out);
+	h->k = k;
+	h->base = base;
+}
+
+/* Widen h so that [lo, hi] (units) lies in its bins. */
+static void hist_cover(struct anon_noise_hist *h, int64_t lo, int64_t hi)
+{
+	int64_t mn = lo < h->min ? lo : h->min, mx = hi > h->max ? hi : h->max;
+	int k = span_k(mn, mx, h->k);
+	int64_t base = bin_of(mn, k);
+	if (k != h->k || base != h->base)
+		hist_relayout(h, k, base);
+	h->min = mn;
+	h->max = mx;
+}
+
+static int64_t units(double v, double unit)
+{
+	double u = nearbyint(v / unit);
+	return u >= 9.2e18 ? INT64_MAX / 2 : u <= -9.2e18 ? -INT64_MAX / 2 : (int64_t)u;
 }
 
 void anon_noise_hist_add(struct anon_noise_hist *h, double in, double out, double unit)
 {
+	int64_t a = units(in, unit), b = units(out, unit);
+	int64_t lo = a < b ? a : b, hi = a < b ? b : a;
 	if (!h->started) {
-		h->width = unit;
-		h->inv_width = 1 / unit;
-		h->lo = floor(in / unit) * unit - (ANON_NOISE_HIST_BINS / 2) * unit;
-		h->hi = h->lo + ANON_NOISE_HIST_BINS * h->width;
+		memset(h, 0, sizeof *h);
+		h->unit = unit;
+		h->k = span_k(lo, hi, 0);
+		h->base = bin_of(lo, h->k);
+		h->min = lo;
+		h->max = hi;
 		h->started = true;
+	} else if (lo < h->min || hi > h->max) {
+		hist_cover(h, lo, hi);
 	}
-	h->in[hist_bin(h, in)]++;
-	h->out[hist_bin(h, out)]++;
+	h->in[bin_of(a, h->k) - h->base]++;
+	h->out[bin_of(b, h->k) - h->base]++;
 	h->n++;
-	h->abs_err += fabs(out - in);
+	h->abs_err += (unsigned __int128)(a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a);
 }
 
-/* Workers' histograms start from their own first values, so their bins need not line up.
- * `into` grows until it spans `from` at a width no finer than from's, and each bin of `from`
- * lands where its middle falls: counts, n and the error sum are exact, a count may sit one bin
- * off its values.  The first fold is a copy, so one worker reports exactly what one pass
- * would. */
 void anon_noise_hist_merge(struct anon_noise_hist *into, const struct anon_noise_hist *from)
 {
 	if (!from->started)
@@ -584,17 +604,33 @@ void anon_noise_hist_merge(struct anon_noise_hist *into, const struct anon_noise
 		*into = *from;
 		return;
 	}
-	while (into->width < from->width)
-		hist_grow(into, false);
+	struct anon_noise_hist f = *from;
+	hist_cover(into, f.min, f.max);
+	/* the same layout for both: what spans the union at no finer a width than either */
+	if (f.k > into->k)
+		hist_relayout(into, f.k, bin_of(into->min, f.k));
+	hist_relayout(&f, into->k, into->base);
 	for (int i = 0; i < ANON_NOISE_HIST_BINS; i++) {
-		if (!from->in[i] && !from->out[i])
-			continue;
-		int b = hist_bin(into, from->lo + (i + 0.5) * from->width);
-		into->in[b] += from->in[i];
-		into->out[b] += from->out[i];
+		into->in[i] += f.in[i];
+		into->out[i] += f.out[i];
 	}
-	into->n += from->n;
-	into->abs_err += from->abs_err;
+	into->n += f.n;
+	into->abs_err += f.abs_err;
+}
+
+double anon_noise_hist_lo(const struct anon_noise_hist *h)
+{
+	return ldexp((double)h->base, h->k) * h->unit;
+}
+
+double anon_noise_hist_width(const struct anon_noise_hist *h)
+{
+	return ldexp(1.0, h->k) * h->unit;
+}
+
+double anon_noise_hist_mean_abs_error(const struct anon_noise_hist *h)
+{
+	return h->n ? (double)h->abs_err * h->unit / (double)h->n : 0;
 }
 
 /* ---- applying a rule ------------------------------------------------------------------------ */

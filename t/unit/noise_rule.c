@@ -503,30 +503,39 @@ static void test_grid_failure(void)
 	ok(r.ready && r.d == 1, "then 1.5 sets one decimal: %s", o);
 }
 
-/* Workers' histograms fold into totals that count every value once. */
+/* Workers' histograms fold into exactly the histogram one pass over every value makes, in
+ * whatever order the parts come. */
 static void test_hist_merge(void)
 {
-	struct anon_noise_hist one = { 0 }, part[3] = { { 0 } }, all = { 0 }, copy = { 0 };
-	double lo = 1e300, hi = -1e300;
+	struct anon_noise_hist one = { 0 }, part[3] = { { 0 } }, all = { 0 }, rev = { 0 };
+	struct anon_noise_hist copy = { 0 };
 	for (int i = 0; i < 10000; i++) {
 		/* each part starts elsewhere and sees a different spread */
 		double v = (double)((i * 7919) % (i < 5000 ? 500 : 50000)) / 4 - 300;
 		anon_noise_hist_add(&one, v, v + i % 7, 0.25);
 		anon_noise_hist_add(&part[i / 100 % 3], v, v + i % 7, 0.25);
-		lo = v < lo ? v : lo;
-		hi = v + 6 > hi ? v + 6 : hi;
 	}
 	for (int k = 0; k < 3; k++)
 		anon_noise_hist_merge(&all, &part[k]);
-	uint64_t in = 0, out = 0;
-	for (int i = 0; i < ANON_NOISE_HIST_BINS; i++)
-		in += all.in[i], out += all.out[i];
-	ok(all.n == 10000 && in == 10000 && out == 10000 &&
-	   fabs(all.abs_err - one.abs_err) < 1e-6 && all.lo <= lo && all.hi > hi &&
-	   all.width >= one.width / 2, "three workers' histograms fold into one of every value "
-	   "(n %llu, width %g against %g)", (unsigned long long)all.n, all.width, one.width);
+	for (int k = 2; k >= 0; k--)
+		anon_noise_hist_merge(&rev, &part[k]);
+	ok(!memcmp(&all, &one, sizeof one), "three workers' histograms fold into the one-pass "
+	   "histogram (n %llu, width %g against %g)", (unsigned long long)all.n,
+	   anon_noise_hist_width(&all), anon_noise_hist_width(&one));
+	ok(!memcmp(&rev, &one, sizeof one), "in any order");
+	ok(anon_noise_hist_lo(&one) <= -300 &&
+	   -300 < anon_noise_hist_lo(&one) + anon_noise_hist_width(&one),
+	   "the first bin holds the smallest value (from %g)", anon_noise_hist_lo(&one));
 	anon_noise_hist_merge(&copy, &one);
 	ok(!memcmp(&copy, &one, sizeof(one)), "one worker's histogram folds unchanged");
+	/* a value far out widens the bins; the counts stay exact */
+	struct anon_noise_hist h = { 0 };
+	anon_noise_hist_add(&h, 0, 0, 1);
+	anon_noise_hist_add(&h, 1000, 1003, 1);
+	ok(h.n == 2 && h.in[0] == 1 && h.in[15] == 1 && h.out[15] == 1 &&
+	   anon_noise_hist_width(&h) == 64 && anon_noise_hist_mean_abs_error(&h) == 1.5,
+	   "a far value: width %g, mean error %g", anon_noise_hist_width(&h),
+	   anon_noise_hist_mean_abs_error(&h));
 }
 
 /* --jobs: threads take chunks of lines in turn, each with its own slots, on rules that
