@@ -786,7 +786,7 @@ static void test_flat_cases(void)
 	CASE("copy backslash-dot then text", &COPY, false, "1\n\\.x\n", "WFE", "FATAL code=65");
 	CASE("copy backslash rows", &COPY, false, "\\N\t1\n\\\\\n\\\n\\", "WWBBE",
 	     "flags=6 raw=\\x5cN value=NULL", "ROW line=2 nlines=1 eol=1 ncell=1 raw=\\x5c\\x5c\\x0a",
-	     "BAD reason=\"a backslash at the end of the line (PostgreSQL would take it for a line break inside the value; write that as \\n)\" field=0 line=3",
+	     "BAD reason=\"a backslash at the end of the line (PostgreSQL would take it for a line break inside the value; write that as \\x5cn)\" field=0 line=3",
 	     "field=0 line=4 raw=\\x5c\n");
 	CASE("copy lone backslash after an escaped one", &COPY, false, "a\t\\\\\\\nb\n", "BWE",
 	     "field=1 line=1");
@@ -917,7 +917,7 @@ static void test_pgdump_cases(void)
 	     "restricted=1 raw=COPY t", "EOF line=6 not_utf8=0 restricted=0");
 	CASE("pgdump lone backslash in COPY data", &PGDUMP, false,
 	     "COPY t (a, b) FROM stdin;\n1\tx\\\n2\ty\n\\.\n", "TBWCE",
-	     "BAD reason=\"a backslash at the end of the line (PostgreSQL would take it for a line break inside the value; write that as \\n)\" field=1 line=2",
+	     "BAD reason=\"a backslash at the end of the line (PostgreSQL would take it for a line break inside the value; write that as \\x5cn)\" field=1 line=2",
 	     "ROW line=3");
 	CASE("pgdump backslash-dot with text is a row", &PGDUMP, false,
 	     "COPY t (a) FROM stdin;\n\\.x\n\\.\n", "TWCE", "raw=\\x5c.x\\x0a");
