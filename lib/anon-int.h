@@ -34,6 +34,13 @@ struct anon_cell {
 	unsigned flags;
 };
 
+/* Cells of many rows end to end: the reader scans each row's cells onto the end, and a chunk
+ * takes the whole array with its rows, so no cell is copied. */
+struct anon_cellarena {
+	struct anon_cell *p;
+	size_t n, cap;            /* n: cells kept (anon_arena_keep); the rest is free */
+};
+
 struct anon_row {
 	const unsigned char *raw; /* the whole row, terminator included */
 	size_t rawlen;
@@ -42,7 +49,11 @@ struct anon_row {
 	size_t ncell, cap;
 	uint64_t line;            /* 1-based line where the row starts */
 	uint64_t nlines;          /* line breaks inside the row (quoted CSV newlines + terminator) */
+	struct anon_cellarena *arena; /* when set, cell is arena->p + base and grows the arena */
+	size_t base;
 };
+/* Point row's cells at the free end of arena (room for at least one cell). */
+void anon_arena_attach(struct anon_cellarena *a, struct anon_row *row);
 
 struct anon_dialect {
 	enum anon_fmt fmt;
@@ -174,6 +185,7 @@ struct anon_reader {
 	size_t rows_seen;
 	off_t size;                /* regular file size, or -1 */
 	struct anon_row row;       /* the current row */
+	struct anon_cellarena cells; /* where rows' cells are scanned (see anon_cellarena) */
 	const unsigned char *raw;  /* the current record's bytes */
 	size_t rawlen;
 	uint64_t rawlines;         /* line breaks in raw */
@@ -342,8 +354,10 @@ struct anon_chunk {
 	bool in_copy;              /* pgdump: the chunk starts inside a COPY block */
 	int fatal_code;            /* a FATAL item's code and message */
 	char fatal_msg[512];
-	/* made by the worker */
+	/* made by the worker: the output is out, or (when out is empty) the input span */
 	struct anon_buf out, rej;
+	const unsigned char *span;
+	size_t span_len;
 	struct anon_event *events;
 	size_t nevents, capevents;
 	struct anon_colcount *counts;  /* per column ordinal */

@@ -54,9 +54,10 @@ void anon_reader_close(struct anon_reader *r)
 	free(r->partitions);
 	anon_sqlstate_free(&r->sql);
 	free(r->buf);
-	free(r->row.cell);
+	free(r->cells.p);
 	anon_copyhdr_free(&r->copy);
 	r->buf = NULL;
+	r->cells.p = NULL;
 	r->row.cell = NULL;
 }
 
@@ -265,6 +266,7 @@ static enum anon_rec next_pgdump(struct anon_reader *r)
 				pass_raw(r, linelen, breaks);
 				return ANON_REC_COPYEND;
 			}
+			anon_arena_attach(&r->cells, &r->row);
 			if (anon_scan_row(&r->d, p, linelen, true, r->line, &r->row, &r->err) < 0) {
 				pass_raw(r, linelen, breaks);
 				return ANON_REC_BAD;
@@ -414,6 +416,7 @@ enum anon_rec anon_reader_next(struct anon_reader *r)
 			    memcmp(p + 1, rollback_mark, ROLLBACK_MARK_LEN) == 0)
 				return upstream_failed(r);
 		}
+		anon_arena_attach(&r->cells, &r->row);
 		long n = anon_scan_row(&r->d, p, avail, r->eof, r->line, &r->row, &r->err);
 		if (n == 0) {
 			/* Incomplete row: rescan only once the buffered bytes have doubled, so a

@@ -38,7 +38,8 @@ struct runner {
 	uint64_t rows_flushed;       /* rows whose bytes have been written */
 
 	struct anon_worker *workers;
-	unsigned nworkers;
+	unsigned nworkers;           /* worker states: nthreads threads and the main thread */
+	unsigned nthreads;
 	pthread_t *threads;
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv, done_cv;
@@ -46,6 +47,7 @@ struct runner {
 	size_t inflight, max_inflight;
 	bool quit;
 	struct anon_chunk *spare;
+	struct anon_cellarena spare_cells;
 
 	struct anon_inbuf *inbuf;    /* the reader's current buffer */
 	struct anon_chunk *cur;      /* the chunk being filled */
@@ -123,7 +125,7 @@ static bool workers_quit(struct runner *R)
 	R->todo = NULL;
 	pthread_cond_broadcast(&R->work_cv);
 	pthread_mutex_unlock(&R->mu);
-	for (unsigned i = 0; i < R->nworkers; i++) {
+	for (unsigned i = 0; i < R->nthreads; i++) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 5;
@@ -216,8 +218,16 @@ static void inbuf_put(struct anon_inbuf *b)
 static void chunk_release(struct runner *R, struct anon_chunk *c)
 {
 	inbuf_put(c->inbuf);
+	if (c->cells) { /* one spare cell array: --jobs 1 never allocates another */
+		if (!R->spare_cells.p)
+			R->spare_cells = (struct anon_cellarena){ c->cells, 0, c->capcells };
+		else
+			free(c->cells);
+		c->cells = NULL;
+		c->capcells = 0;
+	}
 	c->nitems = c->ncells = c->nevents = 0;
-	c->out.len = c->rej.len = 0;
+	c->out.len = c->rej.len = c->span_len = 0;
 	memset(c->counts, 0, R->run->ncols * sizeof *c->counts);
 	c->rows_in = c->rows_out = c->rows_rejected = c->errors = 0;
 	c->stopped = c->done = false;
@@ -258,13 +268,16 @@ static void retire(struct runner *R, struct anon_chunk *c)
 		col->nulled += k->nulled;
 	}
 	uint64_t before = R->out.bytes_out;
-	anon_writer_put(&R->out, c->out.p, c->out.len);
+	if (c->out.len)
+		anon_writer_put(&R->out, c->out.p, c->out.len);
+	else
+		anon_writer_put(&R->out, c->span, c->span_len);
 	/* rows whose bytes have left: the audit of a failed write counts no more */
 	if (R->out.buf.len == 0)
 		R->rows_flushed = run->n.rows_out;
 	else if (R->out.bytes_out > before)
 		R->rows_flushed = rows_before;
-	if (c->out.len || c->nitems)
+	if (c->out.len || c->span_len || c->nitems)
 		R->out_in_copy = c->out_in_copy;
 	pthread_mutex_unlock(&R->wlock);
 	if (c->stopped)
@@ -274,12 +287,25 @@ static void retire(struct runner *R, struct anon_chunk *c)
 	chunk_release(R, c);
 }
 
+/* Wait for the oldest chunk to be done, and retire it. While it is not, the main thread
+ * transforms a chunk no worker has taken yet itself, with its own worker state: --jobs N is
+ * N - 1 threads and the main thread, so no core waits on another. */
 static void retire_oldest(struct runner *R)
 {
 	pthread_mutex_lock(&R->mu);
 	struct anon_chunk *c = R->head;
-	while (!c->done)
-		pthread_cond_wait(&R->done_cv, &R->mu);
+	while (!c->done) {
+		struct anon_chunk *t = R->todo;
+		if (!t) {
+			pthread_cond_wait(&R->done_cv, &R->mu);
+			continue;
+		}
+		R->todo = t->next;
+		pthread_mutex_unlock(&R->mu);
+		anon_transform_chunk(&R->workers[R->nworkers - 1], t);
+		pthread_mutex_lock(&R->mu);
+		t->done = true;
+	}
 	R->head = c->next;
 	if (!R->head)
 		R->tail = NULL;
@@ -294,6 +320,14 @@ static void submit(struct runner *R)
 	R->cur = NULL;
 	if (!c)
 		return;
+	if (R->r.cells.n) { /* the chunk takes the cells of its rows; the reader takes a spare */
+		c->cells = R->r.cells.p;
+		c->ncells = R->r.cells.n;
+		c->capcells = R->r.cells.cap;
+		R->r.cells = R->spare_cells;
+		R->spare_cells = (struct anon_cellarena){ 0 };
+		R->r.cells.n = 0;
+	}
 	if (R->nworkers == 1) {
 		anon_transform_chunk(&R->workers[0], c);
 		retire(R, c);
@@ -357,20 +391,15 @@ static struct anon_item *add_item(struct runner *R, enum anon_item_kind kind,
 	return it;
 }
 
+/* A data row: its cells stay where the reader scanned them, at the end of the reader's cell
+ * arena, which the chunk takes whole when it is submitted. */
 static void add_row(struct runner *R, const struct anon_row *row)
 {
 	struct anon_item *it = add_item(R, ANON_ITEM_ROW, row->raw, row->rawlen, row->line);
-	struct anon_chunk *c = R->cur;
-	if (c->ncells + row->ncell > c->capcells) {
-		while (c->ncells + row->ncell > c->capcells)
-			c->capcells = c->capcells ? c->capcells * 2 : 4096;
-		c->cells = anon_xrealloc(c->cells, c->capcells * sizeof *c->cells);
-	}
-	memcpy(c->cells + c->ncells, row->cell, row->ncell * sizeof *row->cell);
-	it->cell0 = c->ncells;
+	it->cell0 = row->base;
 	it->ncell = row->ncell;
-	c->ncells += row->ncell;
-	if (c->nitems >= CHUNK_ROWS)
+	R->r.cells.n = row->base + row->ncell;
+	if (R->cur->nitems >= CHUNK_ROWS)
 		submit(R);
 }
 
@@ -637,8 +666,10 @@ static void workers_start(struct runner *R)
 	pthread_mutex_init(&R->mu, NULL);
 	pthread_cond_init(&R->work_cv, NULL);
 	pthread_cond_init(&R->done_cv, NULL);
-	R->threads = anon_xcalloc(R->nworkers, sizeof *R->threads);
-	for (unsigned i = 0; i < R->nworkers; i++)
+	/* the last worker state is the main thread's (retire_oldest) */
+	R->nthreads = R->nworkers - 1;
+	R->threads = anon_xcalloc(R->nthreads, sizeof *R->threads);
+	for (unsigned i = 0; i < R->nthreads; i++)
 		if (pthread_create(&R->threads[i], NULL, worker_main, &R->workers[i]) != 0)
 			anon_die(EX_OSERR, "cannot start worker threads");
 }
@@ -652,7 +683,7 @@ static void workers_stop(struct runner *R)
 		R->quit = true;
 		pthread_cond_broadcast(&R->work_cv);
 		pthread_mutex_unlock(&R->mu);
-		for (unsigned i = 0; i < R->nworkers; i++)
+		for (unsigned i = 0; i < R->nthreads; i++)
 			pthread_join(R->threads[i], NULL);
 		free(R->threads);
 		R->threads = NULL;
@@ -820,6 +851,7 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 		R->spare = c->next;
 		chunk_free(c);
 	}
+	free(R->spare_cells.p);
 	anon_select_free(run);
 	anon_config_free(run);
 	return status;

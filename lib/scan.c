@@ -6,16 +6,36 @@
 
 #include "anon-int.h"
 
+static void arena_grow(struct anon_cellarena *a, size_t need)
+{
+	size_t cap = a->cap ? a->cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	a->p = anon_xrealloc(a->p, cap * sizeof *a->p);
+	a->cap = cap;
+}
+
+void anon_arena_attach(struct anon_cellarena *a, struct anon_row *row)
+{
+	if (a->cap - a->n < 64)
+		arena_grow(a, a->n + 64);
+	row->arena = a;
+	row->base = a->n;
+	row->cell = a->p + a->n;
+	row->cap = a->cap - a->n;
+}
+
 static void cell_grow(struct anon_row *row)
 {
-	{
-		size_t cap = row->cap ? row->cap * 2 : 16;
-		struct anon_cell *c = realloc(row->cell, cap * sizeof *c);
-		if (!c)
-			anon_die(EX_SOFTWARE, "out of memory");
-		row->cell = c;
-		row->cap = cap;
+	if (row->arena) { /* the row's cells stay at the arena's end, wherever it moves */
+		arena_grow(row->arena, row->arena->cap * 2);
+		row->cell = row->arena->p + row->base;
+		row->cap = row->arena->cap - row->base;
+		return;
 	}
+	size_t cap = row->cap ? row->cap * 2 : 16;
+	row->cell = anon_xrealloc(row->cell, cap * sizeof *row->cell);
+	row->cap = cap;
 }
 
 static inline struct anon_cell *cell_push(struct anon_row *row)

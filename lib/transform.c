@@ -95,6 +95,28 @@ static void where(const struct anon_worker *w, const struct anon_chunk *c, uint6
 		 field + 1, name ? " (" : "", name ? name : "", name ? ")" : "", reason);
 }
 
+/* Bytes that go out as they came in are kept as one span of the input while they follow each
+ * other there, and copied only when something else must come after them: a chunk that changes
+ * nothing is written straight from the input buffer. */
+static void emit_raw(struct anon_chunk *c, const unsigned char *p, size_t n)
+{
+	if (c->span_len && c->span + c->span_len == p) {
+		c->span_len += n;
+		return;
+	}
+	if (c->span_len)
+		anon_buf_add(&c->out, c->span, c->span_len);
+	c->span = p;
+	c->span_len = n;
+}
+
+static void flush_span(struct anon_chunk *c)
+{
+	if (c->span_len)
+		anon_buf_add(&c->out, c->span, c->span_len);
+	c->span_len = 0;
+}
+
 static void stop(struct anon_chunk *c, int code, const char *msg)
 {
 	c->stopped = true;
@@ -157,10 +179,11 @@ static void transform_row(struct anon_worker *w, struct anon_chunk *c, const str
 		return;
 	struct anon_buf *out = &c->out;
 	if (run->output == ANON_OUTPUT_PASS || t->nsel == 0) {
-		anon_buf_add(out, it->raw, it->rawlen);
+		emit_raw(c, it->raw, it->rawlen);
 		c->rows_out++;
 		return;
 	}
+	flush_span(c);
 	size_t mark = anon_tx_begin(out), pos = 0;
 	bool alone = it->ncell == 1, failed_field = false;
 	for (size_t i = 0; i < t->nsel; i++) {
@@ -245,7 +268,7 @@ void anon_transform_chunk(struct anon_worker *w, struct anon_chunk *c)
 			/* fall through */
 		case ANON_ITEM_RAW:
 			if (!quiet_out)
-				anon_buf_add(&c->out, it->raw, it->rawlen);
+				emit_raw(c, it->raw, it->rawlen);
 			if (it->flags & ANON_ITEM_COPY_BEGIN)
 				c->out_in_copy = true;
 			if (it->flags & ANON_ITEM_COPY_END)
@@ -261,11 +284,14 @@ void anon_transform_chunk(struct anon_worker *w, struct anon_chunk *c)
 		}
 	}
 commit:
+	if (c->out.len)
+		flush_span(c); /* else the whole output is the span: written from the input */
 	/* Rows leave only after the tool has committed what made them (the token vault). */
 	if (tool->commit) {
 		int rc = tool->commit(w->tool);
 		if (rc) {
 			c->out.len = 0;
+			c->span_len = 0;
 			c->rows_out = 0;
 			stop(c, rc, "the tool could not commit a chunk of rows: none of it was written");
 		}

@@ -55,9 +55,10 @@ void anon_writer_put(struct anon_writer *w, const void *p, size_t n)
 	if (n == 0 || w->failed)
 		return;
 	w->last = ((const unsigned char *)p)[n - 1];
-	if (w->buf.len + n > w->flush_at) {
+	/* a large piece (a chunk's output) goes out as it is, without a copy */
+	if (w->buf.len + n > w->flush_at || n >= w->flush_at / 4) {
 		anon_writer_flush(w);
-		if (n >= w->flush_at) {
+		if (n >= w->flush_at / 4) {
 			write_all(w, p, n);
 			return;
 		}
