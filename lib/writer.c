@@ -10,6 +10,8 @@
 
 #include "anon-int.h"
 
+#define DIRECT_MIN (64 * 1024) /* a put this large is written without a copy */
+
 void anon_writer_open(struct anon_writer *w, int fd, const char *name, size_t flush_at)
 {
 	memset(w, 0, sizeof *w);
@@ -56,9 +58,10 @@ void anon_writer_put(struct anon_writer *w, const void *p, size_t n)
 		return;
 	w->last = ((const unsigned char *)p)[n - 1];
 	/* a large piece (a chunk's output) goes out as it is, without a copy */
-	if (w->buf.len + n > w->flush_at || n >= w->flush_at / 4) {
+	bool large = n >= DIRECT_MIN;
+	if (w->buf.len + n > w->flush_at || large) {
 		anon_writer_flush(w);
-		if (n >= w->flush_at / 4) {
+		if (large || n >= w->flush_at) {
 			write_all(w, p, n);
 			return;
 		}
