@@ -362,7 +362,7 @@ q = recs[-1]["columns"][0]["params"]
 assert q["algorithm"] == "FF3-1" and q["key"] == "raw" and q["key_bits"] == 128, q
 assert q["tweak"] == "fixed" and q["tweak_hex"] == "00112233445566", q
 text = open(sys.argv[1]).read()
-assert "secret-customer" not in text and "4111" not in text
+assert "secret-customer" not in text and "4111111111111111" not in text
 print("ok")
 EOF
 	assert_output ok
