@@ -19,13 +19,31 @@ anon-mask  -c name=fake:full_name -c phone=phone -c 'notes=regex:\d' demo/sample
 anon-noise --entity id -c salary=laplace:epsilon=1,sensitivity=1000 \
            -c age=topcode:90 -c dob=dateshift:days=180 |
 anon-hash  -c id=int64 -c email=email |
-anon-fpe   -c card=luhn
+anon-fpe   -c card=luhn |
+anon-validate --pass --verdict demo/out/verdict.json --require id --type age=int \
+           --range age=0..90 --unique id --pii email,phone,ssn,iban,ip \
+           --deny-list demo/out/emails.txt
 PIPE
+# the gate's deny-list: the sample's addresses, which must not survive anywhere
+cut -d, -f2 demo/sample.csv | grep @ > demo/out/emails.txt
 anon-mask -c name=fake:full_name -c phone=phone -c 'notes=regex:\d' demo/sample.csv |
 	anon-noise --entity id -c salary=laplace:epsilon=1,sensitivity=1000 \
 		-c age=topcode:90 -c dob=dateshift:days=180 |
 	anon-hash -c id=int64 -c email=email |
-	anon-fpe -c card=luhn > demo/out/anon.csv
+	anon-fpe -c card=luhn |
+	anon-validate --pass --verdict demo/out/verdict.json --require id --type age=int \
+		--range age=0..90 --unique id --pii email,phone,ssn,iban,ip \
+		--deny-list demo/out/emails.txt > demo/out/anon.csv
+
+echo
+echo "== demo/out/verdict.json: the last stage's verdict on what the others wrote"
+echo "   (a failing check fails the pipeline and ends its output with a line PostgreSQL"
+echo "   refuses to load; cards stay out of --pii: anon-fpe -c card=luhn keeps them"
+echo "   Luhn-valid on purpose, and the card detector would find them)"
+cat demo/out/verdict.json
+printf 'the raw sample fails the same gate: '
+ANON_AUDIT='' anon-validate --pii email,phone,ssn,iban,ip --verdict /dev/null demo/sample.csv &&
+	echo passed || echo "exit $?"
 
 echo
 echo "== demo/out/anon.csv (the output)"
@@ -42,3 +60,10 @@ done < demo/out/audit.jsonl
 echo
 echo "== anon-fpe -D -c card=luhn: with the key, the cards decrypt back"
 anon-fpe -D -c card=luhn demo/out/anon.csv
+
+echo
+echo "== anon-report: the run's compliance and lineage report, from the audit records alone"
+echo "anon-report --format html -o demo/out/report.html demo/out/audit.jsonl"
+anon-report -q --format md demo/out/audit.jsonl | sed -n '/^## Summary/,/^## Lineage/p' || true
+anon-report -q --format html -o demo/out/report.html demo/out/audit.jsonl || true
+echo "demo/out/report.html: open it in a browser (charts inline; prints to PDF cleanly)"

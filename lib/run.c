@@ -544,13 +544,15 @@ static void take_insert(struct runner *R)
 	uint64_t line = R->r.line - R->r.rawlines;
 	struct anon_relname anc[16];
 	size_t nanc = ancestors(&R->r, h, anc, 16);
-	if (anon_select_names_table(run, h, anc, nanc)) {
+	/* a tool with a row() hook (a validator) must see every row: no INSERT may pass it */
+	if (anon_select_names_table(run, h, anc, nanc) || run->tool->row) {
 		char msg[400];
 		snprintf(msg, sizeof msg, "%s:%llu: INSERT statements (pg_dump --inserts or "
-			 "--column-inserts) hold the rows of %s%s%s, which -c names: they cannot "
-			 "be anonymized; dump without --inserts, so rows come as COPY data",
-			 run->cfg.input, (unsigned long long)line, h->schema ? h->schema : "",
-			 h->schema ? "." : "", h->table);
+			 "--column-inserts) hold the rows of %s%s%s, which %s: dump without "
+			 "--inserts, so rows come as COPY data", run->cfg.input,
+			 (unsigned long long)line, h->schema ? h->schema : "", h->schema ? "." : "",
+			 h->table, run->tool->row ? "this tool must read" :
+			 "-c names: they cannot be anonymized");
 		add_fatal(R, EX_DATAERR, msg);
 		return;
 	}
