@@ -655,7 +655,7 @@ static const char *table_label(const char *name)
 /* A column for messages: 'name', or column N when the name looks like data. */
 static void col_label(char *out, size_t n, const char *name, size_t i)
 {
-	const char *p = name_printable(name);
+	const char *p = anon_name_printable(name);
 	if (p)
 		snprintf(out, n, "'%s'", p);
 	else
@@ -800,7 +800,7 @@ static void policy_init_table(struct vstate *st, const struct anon_table *t)
 		return;
 	}
 	for (size_t i = 0; i < t->ncols; i++) {
-		if (!name_printable(t->cols[i]) && !t->name) {
+		if (!anon_name_printable(t->cols[i]) && !t->name) {
 			char msg[160];
 			snprintf(msg, sizeof msg, "# column %zu: its name looks like a value (is the first "
 				 "line a header?): name it here by hand\n", i + 1);

@@ -111,7 +111,7 @@ static void col_spec(struct anon_buf *b, const struct slot *s, size_t i)
 		ident_quote(b, nm ? nm : "?");
 		return;
 	}
-	bool plain = nm && name_printable(nm) && !strpbrk(nm, "=\"");
+	bool plain = nm && anon_name_printable(nm) && !strpbrk(nm, "=\"");
 	for (const char *p = nm; plain && *p; p++)
 		plain = *p > ' ' && *p != 0x7f;
 	if (plain && strspn(nm, "0123456789") == strlen(nm))
@@ -146,7 +146,7 @@ void suggest_text(struct vstate *st, json_t *rec)
 			struct sugcol none = { 0 }, *c = i < s->width ? &s->sug[i] : &none;
 			const char *nm = s->cols && i < s->ncols ? s->cols[i] : NULL;
 			char lab[80];
-			if (name_printable(nm))
+			if (anon_name_printable(nm))
 				snprintf(lab, sizeof lab, "%s", nm);
 			else
 				snprintf(lab, sizeof lab, "column %zu", i + 1);

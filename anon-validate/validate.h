@@ -127,9 +127,6 @@ char **cols_split(const char *s, size_t *n);
 void cols_free(char **v, size_t n);
 /* Split "a.b.c" into up to 3 identifiers (double quotes honoured): count, or -1. */
 int ident_split(const char *s, char *parts[3]);
-/* A column name as messages and the verdict may show it: the name when it looks like one (not
- * a number, a date, an address), else NULL (show the column's number). */
-const char *name_printable(const char *name);
 /* The name written so that ident_split gives it back (quoted when it must be). */
 void ident_quote(struct anon_buf *b, const char *name);
 

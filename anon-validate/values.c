@@ -530,21 +530,3 @@ void ident_quote(struct anon_buf *b, const char *name)
 	anon_buf_addc(b, '"');
 }
 
-/* The rule of lib's messages (select.c): a name shows when it has a letter, at most half of it
- * digits, no '@' or control character, at most 63 bytes of UTF-8. */
-const char *name_printable(const char *name)
-{
-	if (!name)
-		return NULL;
-	size_t n = strlen(name), digits = 0;
-	bool letter = false;
-	if (n == 0 || n > 63 || !anon_utf8_valid((const unsigned char *)name, n))
-		return NULL;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '@')
-			return NULL;
-		digits += isdigit(*p) != 0;
-		letter |= isalpha(*p) || *p == '_' || *p >= 0x80;
-	}
-	return letter && digits * 2 <= n ? name : NULL;
-}

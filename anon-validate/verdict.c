@@ -22,7 +22,7 @@ size_t pii_width(const struct vstate *st, const struct slot *s)
 
 json_t *col_json(const char *name, size_t i)
 {
-	const char *p = name_printable(name);
+	const char *p = anon_name_printable(name);
 	return p ? json_string(p) : json_sprintf("column %zu", i + 1);
 }
 

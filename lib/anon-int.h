@@ -311,9 +311,6 @@ void anon_select_free(struct anon_run *run);
 /* pgdump: whether some spec could name a column of this table (INSERT refusal). */
 bool anon_select_names_table(const struct anon_run *run, const struct anon_copyhdr *h,
 			     const struct anon_relname *anc, size_t nanc);
-/* A column's name as diagnostics may print it: the name when it looks like an identifier,
- * otherwise NULL (print the column number). */
-const char *anon_name_printable(const char *name);
 
 /* ---- chunks (run.c, transform.c) ---------------------------------------------------------- */
 enum anon_item_kind { ANON_ITEM_RAW, ANON_ITEM_HEADER, ANON_ITEM_ROW, ANON_ITEM_BAD,

@@ -70,6 +70,11 @@ bool anon_parse_int64(const char *s, int64_t *out);
 bool anon_parse_uint64(const char *s, uint64_t *out);
 bool anon_parse_double(const char *s, double *out);
 
+/* A column's name as diagnostics may print it: the name when it looks like an identifier
+ * (1-63 bytes of UTF-8, a letter, at most half digits, no '@' or control byte), else NULL
+ * (print the column number). A name read from the input may be data. (select.c) */
+const char *anon_name_printable(const char *name);
+
 /* ---- keys (key.c) ------------------------------------------------------------------------- */
 #define ANON_KEY_LEN 32
 /* Derive `len` bytes with HKDF-SHA256 from the master key.

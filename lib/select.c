@@ -84,6 +84,8 @@ void anon_select_prepare(struct anon_run *run)
 
 const char *anon_name_printable(const char *name)
 {
+	if (!name)
+		return NULL;
 	size_t n = strlen(name), digits = 0;
 	bool letter = false;
 	if (n == 0 || n > 63 || !anon_utf8_valid((const unsigned char *)name, n))
