@@ -314,6 +314,17 @@ static const struct anon_tool tool = {
 	.name = "anon-hash",
 	.synopsis = "[options] [--algo hmac-sha256|hmac-sha512|blake2b] [--length N]\n"
 		    "       -c COLUMN[=hex|base64url|base32|int64|digits|uuid|email] ... [FILE]",
+	.help = "rules (-c COLUMN=RULE; a column without a rule is hex):\n"
+		"  hex         the keyed hash in lower-case hex (64 characters with hmac-sha256)\n"
+		"  base64url   the hash in base64url, no padding\n"
+		"  base32      the hash in base32 (RFC 4648 alphabet), no padding\n"
+		"  int64       a non-negative 63-bit integer (fits a bigint column)\n"
+		"  digits      as many digits as the value has, other characters kept in place\n"
+		"  uuid        a version 8 UUID\n"
+		"  email       the local part becomes a hash of the whole address; the domain stays\n"
+		"options:\n"
+		"      --algo ALGO   hmac-sha256 (default), hmac-sha512 or blake2b\n"
+		"      --length N    cut hex, base64url and base32 output to N characters\n",
 	.longopts = longopts,
 	.option = option,
 	.rule = rule,

@@ -110,3 +110,12 @@ assert r['algorithm'] == 'blake2b' and r['length'] == 20
 assert r['columns'][0]['params'] == {'encoding': 'email'}
 assert r['columns'][0]['changed'] == 2"
 }
+
+@test "--help lists every rule and the tool's own options" {
+	run -0 anon-hash --help
+	for r in hex base64url base32 int64 digits uuid email; do
+		assert_line --regexp "^  $r "
+	done
+	assert_line --partial -- '--algo ALGO'
+	assert_line --partial -- '--length N'
+}
