@@ -67,3 +67,16 @@ echo "anon-report --format html -o demo/out/report.html demo/out/audit.jsonl"
 anon-report -q --format md demo/out/audit.jsonl | sed -n '/^## Summary/,/^## Lineage/p' || true
 anon-report -q --format html -o demo/out/report.html demo/out/audit.jsonl || true
 echo "demo/out/report.html: open it in a browser (charts inline; prints to PDF cleanly)"
+
+echo
+echo "== anon-token: vault tokens (random, reversible with the vault) for the emails and cards"
+echo "anon-token --mode vault --vault demo/out/tokens.db -c email -c card=vault:digits,keep-length"
+rm -f demo/out/tokens.db demo/out/tokens.db-wal demo/out/tokens.db-shm
+# a run of its own, beside the pipeline: its audit records would be another run's in the report
+ANON_AUDIT='' anon-token --mode vault --vault demo/out/tokens.db -c email \
+	-c card=vault:digits,keep-length demo/sample.csv > demo/out/tokens.csv
+cat demo/out/tokens.csv
+printf 'detokenized (anon-token -D), the bytes of demo/sample.csv again: '
+ANON_AUDIT='' anon-token --mode vault --vault demo/out/tokens.db -D -c email -c card \
+	demo/out/tokens.csv | cmp -s - demo/sample.csv && echo yes || echo NO
+anon-token --vault demo/out/tokens.db --vault-stats

@@ -83,6 +83,7 @@ fixture() { # PAGE
 	anon-mask.1) users="id, email, phone, name, card" ;;
 	anon-fpe.1) users="id, email" orders="id, user_id" ;;
 	anon-noise.1) users="id, email, dob AS born" orders="id, user_id, placed, total" ;;
+	anon-token.1) users="id, email, phone, name" ;;
 	*) return 1 ;;
 	esac
 	local db

@@ -11,7 +11,7 @@ if [ "${1:-}" = --no-install ]; then
 fi
 pkgset=${1:-build}
 build="gcc make pkg-config libssl-dev libpcre2-dev libjansson-dev libsqlite3-dev libpq-dev"
-check="$build libcsv-dev bats bats-support bats-assert bats-file mandoc postgresql python3 openssl chromium jq"
+check="$build libcsv-dev bats bats-support bats-assert bats-file mandoc postgresql python3 python3-cryptography openssl chromium jq"
 bench="$build libcsv-dev miller time"
 case $pkgset in
 build) want=$build ;;
