@@ -667,7 +667,7 @@ static void col_label(char *out, size_t n, const char *name, size_t i)
 static char *expect_name(const char *spec, const char *table)
 {
 	char *parts[3], *name = NULL;
-	int np = ident_split(spec, parts);
+	int np = anon_spec_split(spec, parts);
 	if (!table) /* a header's names may hold dots: "a.b" is one name unless quoted */
 		name = xstrdup(spec[0] == '"' && np == 1 ? parts[0] : spec);
 	else if (np == 1 || (np > 1 && spec_names_table(table, parts, np)))

@@ -71,7 +71,7 @@ bool policy_load(struct policy *p, const char *path, int *code)
 			ok = false;
 			break;
 		}
-		if ((ent.nparts = ident_split(s, ent.parts)) < 0) {
+		if ((ent.nparts = anon_spec_split(s, ent.parts)) < 0) {
 			anon_error("%s:%u: '%s' is not a column name, table.column or "
 				   "schema.table.column", path, lineno, s);
 			ok = false;

@@ -125,9 +125,7 @@ void range_free(struct range *r);
 /* Split a comma-separated list of column specs, commas inside double quotes kept. */
 char **cols_split(const char *s, size_t *n);
 void cols_free(char **v, size_t n);
-/* Split "a.b.c" into up to 3 identifiers (double quotes honoured): count, or -1. */
-int ident_split(const char *s, char *parts[3]);
-/* The name written so that ident_split gives it back (quoted when it must be). */
+/* The name written so that anon_spec_split gives it back (quoted when it must be). */
 void ident_quote(struct anon_buf *b, const char *name);
 
 /* ---- the policy file (policy.c) ------------------------------------------------------------ */

@@ -458,59 +458,6 @@ void cols_free(char **v, size_t n)
 	free(v);
 }
 
-/* One identifier at *pp: "quoted ""like"" this" or a bare word up to a '.' */
-static char *ident(const char **pp)
-{
-	const char *p = *pp;
-	struct anon_buf b = { 0 };
-	if (*p == '"') {
-		p++;
-		for (;;) {
-			if (!*p) {
-				anon_buf_free(&b);
-				return NULL;
-			}
-			if (*p == '"') {
-				if (p[1] != '"')
-					break;
-				p++;
-			}
-			anon_buf_addc(&b, (unsigned char)*p++);
-		}
-		p++;
-	} else {
-		while (*p && *p != '.')
-			anon_buf_addc(&b, (unsigned char)*p++);
-	}
-	if (b.len == 0) {
-		anon_buf_free(&b);
-		return NULL;
-	}
-	anon_buf_addc(&b, 0);
-	*pp = p;
-	return (char *)b.p;
-}
-
-int ident_split(const char *s, char *parts[3])
-{
-	const char *p = s;
-	int n = 0;
-	for (;;) {
-		if (n == 3 || !(parts[n] = ident(&p)))
-			goto bad;
-		n++;
-		if (!*p)
-			return n;
-		if (*p != '.')
-			goto bad;
-		p++;
-	}
-bad:
-	for (int i = 0; i < n; i++)
-		free(parts[i]);
-	return -1;
-}
-
 void ident_quote(struct anon_buf *b, const char *name)
 {
 	bool plain = *name && *name != '#';

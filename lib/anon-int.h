@@ -293,8 +293,6 @@ struct anon_tablesel {
 	char *copy_stmt;           /* pgdump: the COPY statement, to head its rejected rows */
 	struct anon_tablesel *next;
 };
-/* Split a column spec "a.b.c" into identifiers (double quotes honoured); returns count or -1. */
-int anon_spec_split(const char *spec, char *parts[3]);
 /* Check every spec against the format once all options are known (usage errors exit 64). */
 void anon_select_prepare(struct anon_run *run);
 /* Resolve the columns for a table that starts. On a usage error, returns NULL with *code and

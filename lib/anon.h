@@ -75,6 +75,10 @@ bool anon_parse_double(const char *s, double *out);
  * (print the column number). A name read from the input may be data. (select.c) */
 const char *anon_name_printable(const char *name);
 
+/* Split a column spec "a.b.c" into up to 3 identifiers, double quotes honoured ("" is a
+ * quote); returns the count, or -1. The caller frees the parts. (select.c) */
+int anon_spec_split(const char *spec, char *parts[3]);
+
 /* ---- keys (key.c) ------------------------------------------------------------------------- */
 #define ANON_KEY_LEN 32
 /* Derive `len` bytes with HKDF-SHA256 from the master key.

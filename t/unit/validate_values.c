@@ -94,13 +94,13 @@ int main(void)
 		   strcmp(v[2], "public.t.\"x y\"") == 0, "column lists keep quoted commas");
 	cols_free(v, n);
 	char *p[3];
-	ok(ident_split("public.\"Users.x\".email", p) == 3 && strcmp(p[1], "Users.x") == 0 &&
+	ok(anon_spec_split("public.\"Users.x\".email", p) == 3 && strcmp(p[1], "Users.x") == 0 &&
 		   strcmp(p[2], "email") == 0, "identifiers: quotes keep dots");
 	for (int i = 0; i < 3; i++)
 		free(p[i]);
-	ok(ident_split("a..b", p) < 0 && ident_split("a.b.c.d", p) < 0 && ident_split("\"x", p) < 0,
+	ok(anon_spec_split("a..b", p) < 0 && anon_spec_split("a.b.c.d", p) < 0 && anon_spec_split("\"x", p) < 0,
 	   "bad identifiers are refused");
-	ok(ident_split("\"say \"\"hi\"\"\"", p) == 1 && strcmp(p[0], "say \"hi\"") == 0,
+	ok(anon_spec_split("\"say \"\"hi\"\"\"", p) == 1 && strcmp(p[0], "say \"hi\"") == 0,
 	   "a doubled quote is a quote");
 	free(p[0]);
 	struct anon_buf b = { 0 };
