@@ -54,6 +54,18 @@ void *anon_xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *anon_xcalloc_apart(size_t n, size_t size)
+{
+	size_t bytes = (n ? n : 1) * (size ? size : 1);
+	if (size && bytes / size != (n ? n : 1))
+		anon_die(EX_SOFTWARE, "out of memory");
+	bytes = (bytes + ANON_APART - 1) / ANON_APART * ANON_APART;
+	void *p = aligned_alloc(ANON_APART, bytes);
+	if (!p)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return memset(p, 0, bytes);
+}
+
 void *anon_xrealloc(void *p, size_t size)
 {
 	void *q = realloc(p, size ? size : 1);

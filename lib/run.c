@@ -45,6 +45,7 @@ struct runner {
 	pthread_cond_t work_cv, done_cv;
 	struct anon_chunk *head, *tail, *todo; /* in flight, oldest first; first not taken */
 	size_t inflight, max_inflight;
+	unsigned nready;             /* worker threads whose state is made (worker_setup) */
 	bool quit;
 	struct anon_chunk *spare;
 	struct anon_cellarena spare_cells;
@@ -193,8 +194,8 @@ static struct anon_chunk *chunk_get(struct runner *R)
 	if (c) {
 		R->spare = c->next;
 	} else {
-		c = anon_xcalloc(1, sizeof *c);
-		c->counts = anon_xcalloc(R->run->ncols, sizeof *c->counts);
+		c = anon_xcalloc_apart(1, sizeof *c);
+		c->counts = anon_xcalloc_apart(R->run->ncols, sizeof *c->counts);
 	}
 	c->next = NULL;
 	c->table = R->table;
@@ -348,10 +349,27 @@ static void submit(struct runner *R)
 		retire_oldest(R);
 }
 
+/* A worker's state is made on the thread that uses it: glibc gives each thread a malloc arena
+ * of its own, so what a worker allocates (scratch buffers, the tool's worker state, OpenSSL's
+ * and PCRE2's contexts) shares no cache line with another thread's hot data. The threads
+ * make theirs one at a time, in order: a tool's worker_init need not be thread-safe. */
+static void worker_setup(struct anon_worker *w)
+{
+	struct anon_run *run = w->run;
+	w->colscratch = anon_xcalloc(run->ncols, sizeof *w->colscratch);
+	w->refscratch = anon_xcalloc(run->nrefs, sizeof *w->refscratch);
+	w->tool = run->tool->worker_init ? run->tool->worker_init(run) : NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct anon_worker *w = arg;
 	struct runner *R = w->runner;
+	worker_setup(w);
+	pthread_mutex_lock(&R->mu);
+	R->nready++;
+	pthread_cond_broadcast(&R->done_cv);
+	pthread_mutex_unlock(&R->mu);
 	for (;;) {
 		pthread_mutex_lock(&R->mu);
 		while (!R->todo && !R->quit)
@@ -653,27 +671,29 @@ static void workers_start(struct runner *R)
 {
 	struct anon_run *run = R->run;
 	R->nworkers = run->cfg.jobs;
-	R->workers = anon_xcalloc(R->nworkers, sizeof *R->workers);
+	R->workers = anon_xcalloc_apart(R->nworkers, sizeof *R->workers);
 	for (unsigned i = 0; i < R->nworkers; i++) {
-		struct anon_worker *w = &R->workers[i];
-		w->run = run;
-		w->runner = R;
-		w->colscratch = anon_xcalloc(run->ncols, sizeof *w->colscratch);
-		w->refscratch = anon_xcalloc(run->nrefs, sizeof *w->refscratch);
-		w->tool = run->tool->worker_init ? run->tool->worker_init(run) : NULL;
+		R->workers[i].run = run;
+		R->workers[i].runner = R;
 	}
 	R->max_inflight = 2 * (size_t)R->nworkers + 2;
-	if (R->nworkers == 1)
-		return;
-	pthread_mutex_init(&R->mu, NULL);
-	pthread_cond_init(&R->work_cv, NULL);
-	pthread_cond_init(&R->done_cv, NULL);
-	/* the last worker state is the main thread's (retire_oldest) */
-	R->nthreads = R->nworkers - 1;
-	R->threads = anon_xcalloc(R->nthreads, sizeof *R->threads);
-	for (unsigned i = 0; i < R->nthreads; i++)
-		if (pthread_create(&R->threads[i], NULL, worker_main, &R->workers[i]) != 0)
-			anon_die(EX_OSERR, "cannot start worker threads");
+	if (R->nworkers > 1) {
+		pthread_mutex_init(&R->mu, NULL);
+		pthread_cond_init(&R->work_cv, NULL);
+		pthread_cond_init(&R->done_cv, NULL);
+		/* the last worker state is the main thread's (retire_oldest) */
+		R->nthreads = R->nworkers - 1;
+		R->threads = anon_xcalloc(R->nthreads, sizeof *R->threads);
+		for (unsigned i = 0; i < R->nthreads; i++) {
+			if (pthread_create(&R->threads[i], NULL, worker_main, &R->workers[i]) != 0)
+				anon_die(EX_OSERR, "cannot start worker threads");
+			pthread_mutex_lock(&R->mu);
+			while (R->nready <= i)
+				pthread_cond_wait(&R->done_cv, &R->mu);
+			pthread_mutex_unlock(&R->mu);
+		}
+	}
+	worker_setup(&R->workers[R->nworkers - 1]);
 }
 
 /* After the last chunk: stop the threads, and let the tool fold each worker's figures. */

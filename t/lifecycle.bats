@@ -40,6 +40,9 @@ hooks() {
 	[ "$output" = 4 ]
 	run -0 grep -c '^worker_free ' "$T"
 	[ "$output" = 4 ]
+	# each worker's state was made on the thread that used it (its own malloc arena)
+	run -0 grep -c '^worker_free [0-9]* foreign=0$' "$T"
+	[ "$output" = 4 ]
 	run -0 tail -n 1 "$T"
 	[ "$output" = "finish rows_in=50000 rows_out=50000 rows=50000 applied=50000" ]
 	# every chunk is committed before its rows leave: as many commits as chunks

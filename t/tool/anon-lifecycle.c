@@ -38,7 +38,16 @@ struct state {
 struct worker {
 	unsigned id;
 	uint64_t rows, applied, chunks;
+	pthread_t thread;       /* the one worker_init ran on */
+	uint64_t foreign;       /* hooks of this worker that ran on another thread */
 };
+
+/* A worker's hooks all run on the thread that made it (anon.h, worker_init). */
+static void on_own_thread(struct worker *w)
+{
+	if (!pthread_equal(pthread_self(), w->thread))
+		w->foreign++;
+}
 
 static void trace(struct state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void trace(struct state *st, const char *fmt, ...)
@@ -112,6 +121,7 @@ static void *worker_init(struct anon_run *run)
 	if (!w)
 		anon_die(EX_SOFTWARE, "out of memory");
 	w->id = st->workers++;
+	w->thread = pthread_self();
 	trace(st, "worker_init %u", w->id);
 	return w;
 }
@@ -120,7 +130,7 @@ static void worker_free(struct anon_run *run, void *arg)
 {
 	struct state *st = anon_tool_state(run);
 	struct worker *w = arg;
-	trace(st, "worker_free %u", w->id);
+	trace(st, "worker_free %u foreign=%llu", w->id, (unsigned long long)w->foreign);
 	st->rows += w->rows;
 	st->applied += w->applied;
 	free(w);
@@ -143,6 +153,7 @@ static struct state *g_state; /* for chunk() and commit(), which see only the wo
 static int chunk(void *arg, const struct anon_chunk *c)
 {
 	struct worker *w = arg;
+	on_own_thread(w);
 	w->chunks++;
 	trace(g_state, "chunk rows=%zu", anon_chunk_rows(c));
 	return 0;
@@ -152,6 +163,7 @@ static enum anon_status row(const struct anon_rowinfo *r, const char **errmsg)
 {
 	struct state *st = anon_tool_state(r->run);
 	struct worker *w = r->worker;
+	on_own_thread(w);
 	w->rows++;
 	size_t n = anon_row_width(r);
 	for (size_t i = 0; st->reject_row && i < n; i++) {
@@ -179,6 +191,7 @@ static enum anon_status apply(const struct anon_rowinfo *r, const struct anon_co
 		*errmsg = "apply() refused this value";
 		return ANON_ERR;
 	}
+	on_own_thread(w);
 	w->applied++;
 	anon_buf_reserve(scratch, in->len);
 	for (size_t i = 0; i < in->len; i++) {
