@@ -184,6 +184,7 @@ struct anon_reader {
 	bool header;               /* csv/tsv: first row is a header */
 	unsigned char *buf;
 	size_t cap, start, end;
+	size_t read_size;          /* a new buffer's size: 256 KiB, or anon_reader_set_size */
 	size_t need;               /* do not rescan an incomplete row before this many bytes */
 	bool eof, began, in_copy, pinned, copy_done, sep_checked;
 	unsigned char sep;
@@ -208,6 +209,8 @@ struct anon_reader {
 };
 void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 		      const struct anon_dialect *d, bool header);
+/* Read `bytes` at a time from now on (before the first read: the buffer grows to it). */
+void anon_reader_set_size(struct anon_reader *r, size_t bytes);
 /* The next record. Records point into r->buf, which stays put until the reader returns
  * ANON_REC_REFILL while r->pinned is set: the caller then takes the buffer away with
  * anon_reader_detach() (the reader goes on in a new one) or clears r->pinned. */
@@ -420,6 +423,7 @@ struct anon_run {
 	const struct anon_tablesel *rej_table; /* pgdump: the COPY block open in --rejects */
 	atomic_bool in_order;      /* anon_run_in_order */
 	bool warned_inserts;
+	size_t chunk_rows, chunk_bytes; /* anon_run_set_chunk */
 };
 
 /* ---- reporting (rejects.c, progress.c, audit.c) -------------------------------------------- */

@@ -251,6 +251,13 @@ struct anon_column *anon_run_columns(struct anon_run *run, size_t *n);
 bool anon_run_quiet(const struct anon_run *run);      /* -q: hooks print no warnings */
 unsigned anon_run_jobs(const struct anon_run *run);   /* worker count, >= 1; final in check() */
 void anon_run_set_output(struct anon_run *run, enum anon_output mode); /* from check() */
+/* Larger chunks, from check() or start(), for a tool whose work per chunk has a fixed cost
+ * (the vault: one transaction per chunk): up to `rows` rows a chunk, the input read `bytes`
+ * at a time (a chunk is never more than one read's rows). Values below the defaults, 4096
+ * rows and 256 KiB, keep the defaults. Memory: up to 2N+2 chunks of that size in flight. */
+#define ANON_CHUNK_ROWS 4096
+#define ANON_CHUNK_BYTES (256 * 1024)
+void anon_run_set_chunk(struct anon_run *run, size_t rows, size_t bytes);
 /* While on, chunks are transformed one at a time in input order, as with one worker: for
  * state a tool decides from the first values it meets (anon-noise's grid). Any thread. */
 void anon_run_in_order(const struct anon_run *run, bool on);

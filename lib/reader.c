@@ -18,7 +18,7 @@
 
 #include "anon-int.h"
 
-#define READ_SIZE (256 * 1024)
+#define READ_SIZE ANON_CHUNK_BYTES
 #define PAD 16      /* slack after the data, so vector loads near the end stay in bounds */
 #define MAGIC_LEN 262 /* a tar header's "ustar" ends at byte 262 */
 
@@ -37,10 +37,19 @@ void anon_reader_open(struct anon_reader *r, int fd, const char *name,
 	r->name = name;
 	r->d = *d;
 	r->header = header && d->fmt != ANON_FMT_PGDUMP;
-	r->cap = READ_SIZE;
+	r->cap = r->read_size = READ_SIZE;
 	r->buf = anon_xrealloc(NULL, r->cap + PAD);
 	r->line = 1;
 	r->size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : -1;
+}
+
+void anon_reader_set_size(struct anon_reader *r, size_t bytes)
+{
+	r->read_size = bytes > READ_SIZE ? bytes : READ_SIZE;
+	if (r->cap < r->read_size) {
+		r->cap = r->read_size;
+		r->buf = anon_xrealloc(r->buf, r->cap + PAD);
+	}
 }
 
 void anon_reader_close(struct anon_reader *r)
@@ -65,8 +74,8 @@ unsigned char *anon_reader_detach(struct anon_reader *r)
 {
 	unsigned char *old = r->buf;
 	size_t left = r->end - r->start;
-	size_t cap = READ_SIZE;
-	while (cap < left + READ_SIZE / 4)
+	size_t cap = r->read_size;
+	while (cap < left + r->read_size / 4)
 		cap *= 2;
 	r->buf = anon_xrealloc(NULL, cap + PAD);
 	memcpy(r->buf, old + r->start, left);
@@ -76,6 +85,8 @@ unsigned char *anon_reader_detach(struct anon_reader *r)
 	r->pinned = false;
 	return old;
 }
+
+static void read_more(struct anon_reader *r);
 
 /* Read more input after what is buffered, keeping the unconsumed bytes.  Nothing may point
  * into the buffer (the caller checked r->pinned). */
@@ -90,6 +101,12 @@ static void fill(struct anon_reader *r)
 		r->cap *= 2;
 		r->buf = anon_xrealloc(r->buf, r->cap + PAD);
 	}
+	read_more(r);
+}
+
+/* One read(2) into the room after r->end; the bytes before it stay where they are. */
+static void read_more(struct anon_reader *r)
+{
 	for (;;) {
 		ssize_t n = r->read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n < 0 && errno == EINTR)
@@ -108,6 +125,13 @@ static void fill(struct anon_reader *r)
 static bool need_more(struct anon_reader *r, enum anon_rec *rec)
 {
 	if (r->pinned) {
+		/* Records handed out point into the buffer: read on after them while it has
+		 * room (a pipe gives at most 64 KiB a read, and a chunk is the rows of one
+		 * buffer), then let the caller take the buffer. */
+		if (r->end < r->cap && !r->eof) {
+			read_more(r);
+			return true;
+		}
 		*rec = ANON_REC_REFILL;
 		return false;
 	}

@@ -4,7 +4,8 @@
  * --jobs 1 the one worker is the main thread itself, so both paths are the same code.
  *
  * Memory: at most 2 * jobs + 2 chunks are in flight; a chunk is one read buffer's rows
- * (256 KiB unless one row is larger) with their cells and their output.
+ * (256 KiB unless one row is larger, or a tool asked for more: anon_run_set_chunk), at most
+ * 4096 of them unless asked, with their cells and their output.
  *
  * Fail closed: a run that stops after its output began ends that output with a rollback
  * line PostgreSQL refuses (unless --no-rollback), so a load under psql --single-transaction
@@ -23,8 +24,6 @@
 #include <openssl/crypto.h>
 
 #include "anon-int.h"
-
-#define CHUNK_ROWS 4096
 
 struct runner {
 	struct anon_run *run;
@@ -61,6 +60,14 @@ void *anon_tool_state(const struct anon_run *run) { return run->state; }
 bool anon_run_quiet(const struct anon_run *run) { return run->cfg.quiet; }
 unsigned anon_run_jobs(const struct anon_run *run) { return run->cfg.jobs; }
 void anon_run_set_output(struct anon_run *run, enum anon_output mode) { run->output = mode; }
+
+void anon_run_set_chunk(struct anon_run *run, size_t rows, size_t bytes)
+{
+	/* at most 2^20 rows and 1 GiB: a typo must not ask for all of memory */
+	run->chunk_rows = rows < ANON_CHUNK_ROWS ? ANON_CHUNK_ROWS : rows > 1 << 20 ? 1 << 20 : rows;
+	run->chunk_bytes = bytes < ANON_CHUNK_BYTES ? ANON_CHUNK_BYTES :
+			   bytes > (size_t)1 << 30 ? (size_t)1 << 30 : bytes;
+}
 void anon_run_counts(const struct anon_run *run, struct anon_counts *out) { *out = run->n; }
 
 void anon_run_in_order(const struct anon_run *run, bool on)
@@ -417,7 +424,7 @@ static void add_row(struct runner *R, const struct anon_row *row)
 	it->cell0 = row->base;
 	it->ncell = row->ncell;
 	R->r.cells.n = row->base + row->ncell;
-	if (R->cur->nitems >= CHUNK_ROWS)
+	if (R->cur->nitems >= R->run->chunk_rows)
 		submit(R);
 }
 
@@ -788,7 +795,8 @@ static void unmatched_specs(struct runner *R)
 int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **argv)
 {
 	struct anon_run run_s = { .tool = tool, .state = tool_state, .output = tool->output,
-				  .audit_fd = -1, .rej_fd = -1 };
+				  .audit_fd = -1, .rej_fd = -1, .chunk_rows = ANON_CHUNK_ROWS,
+				  .chunk_bytes = ANON_CHUNK_BYTES };
 	struct anon_run *run = &run_s;
 	struct runner runner_s = { .run = run, .main_thread = pthread_self() };
 	struct runner *R = &runner_s;
@@ -826,6 +834,7 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 			anon_exit(rc); /* start() said why */
 	}
 	anon_reader_open(&R->r, fd, run->cfg.input, &run->cfg.d, run->cfg.header);
+	anon_reader_set_size(&R->r, run->chunk_bytes);
 	R->inbuf = anon_xcalloc(1, sizeof *R->inbuf);
 	R->inbuf->p = R->r.buf;
 	R->inbuf->refs = 1;

@@ -49,6 +49,36 @@ hooks() {
 	[ "$(grep -c '^commit ' "$T")" = "$(grep -c '^chunk ' "$T")" ]
 }
 
+# The largest chunk the trace shows.
+max_chunk() {
+	grep '^chunk ' "$T" | cut -d= -f2 | sort -n | tail -n 1
+}
+
+@test "chunks hold 4096 rows unless the tool asks for more (anon_run_set_chunk), through a pipe too" {
+	seq 1 50000 | awk 'BEGIN { print "n,w" } { printf "%d,word%d\n", $1, $1 }' > "$BATS_TEST_TMPDIR/big.csv"
+	"$LIFECYCLE" -c w "$BATS_TEST_TMPDIR/big.csv" > "$BATS_TEST_TMPDIR/want"
+	cat "$BATS_TEST_TMPDIR/big.csv" | "$LIFECYCLE" -c w --trace "$T" > "$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
+	run -0 max_chunk
+	[ "$output" = 4096 ]
+	# a pipe gives 64 KiB a read; the reader reads on into the chunk's buffer while it has room
+	cat "$BATS_TEST_TMPDIR/big.csv" | "$LIFECYCLE" -c w --chunk 65536,16777216 --trace "$T" > "$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
+	run -0 grep -c '^chunk ' "$T"
+	[ "$output" = 1 ]
+	run -0 max_chunk
+	[ "$output" = 50001 ] # the header line travels in the first chunk
+	cat "$BATS_TEST_TMPDIR/big.csv" | "$LIFECYCLE" -c w --chunk 20000,16777216 --jobs 2 --trace "$T" > "$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
+	run -0 max_chunk
+	[ "$output" = 20000 ]
+	# asking for less than the defaults keeps them
+	"$LIFECYCLE" -c w --chunk 10,10 --trace "$T" "$BATS_TEST_TMPDIR/big.csv" > "$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
+	run -0 max_chunk
+	[ "$output" = 4096 ]
+}
+
 @test "output mode none writes nothing; pass writes the input as it was, apply() never called" {
 	run --separate-stderr -0 "$LIFECYCLE" -c b --output none --trace "$T" "$BATS_TEST_TMPDIR/in.csv"
 	[ -z "$output" ]

@@ -10,7 +10,7 @@
 #include "anon.h"
 
 enum { OPT_TRACE = 900, OPT_OUTPUT, OPT_REFUSE_TABLE, OPT_REJECT_ROW, OPT_FAIL_COMMIT,
-       OPT_FAIL_FINISH, OPT_FAIL_VALUE };
+       OPT_FAIL_FINISH, OPT_FAIL_VALUE, OPT_CHUNK };
 
 static const struct option longopts[] = {
 	{ "trace", required_argument, NULL, OPT_TRACE },
@@ -20,6 +20,7 @@ static const struct option longopts[] = {
 	{ "fail-commit", required_argument, NULL, OPT_FAIL_COMMIT },
 	{ "fail-finish", no_argument, NULL, OPT_FAIL_FINISH },
 	{ "fail-value", required_argument, NULL, OPT_FAIL_VALUE },
+	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ 0 },
 };
 
@@ -31,6 +32,7 @@ struct state {
 	long fail_commit;       /* the commit that fails (1-based), 0: none */
 	long commits;
 	bool fail_finish;
+	size_t chunk_rows, chunk_bytes; /* --chunk ROWS,BYTES: anon_run_set_chunk in start() */
 	uint64_t rows, applied; /* folded from the workers */
 	unsigned workers;
 };
@@ -84,6 +86,12 @@ static int option(struct anon_run *run, int opt, const char *arg)
 	case OPT_FAIL_COMMIT: st->fail_commit = atol(arg); return 0;
 	case OPT_FAIL_FINISH: st->fail_finish = true; return 0;
 	case OPT_FAIL_VALUE: st->fail_value = arg; return 0;
+	case OPT_CHUNK:
+		if (sscanf(arg, "%zu,%zu", &st->chunk_rows, &st->chunk_bytes) != 2) {
+			anon_error("--chunk: ROWS,BYTES");
+			return EX_USAGE;
+		}
+		return 0;
 	}
 	return EX_USAGE;
 }
@@ -111,6 +119,8 @@ static int start(struct anon_run *run)
 {
 	struct state *st = anon_tool_state(run);
 	trace(st, "start jobs=%u", anon_run_jobs(run));
+	if (st->chunk_rows)
+		anon_run_set_chunk(run, st->chunk_rows, st->chunk_bytes);
 	return 0;
 }
 
