@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -121,14 +122,23 @@ static void read_more(struct anon_reader *r)
 	}
 }
 
+/* Can a read return now without waiting? (A regular file always can; an fd poll does not
+ * know, such as a unit test's fake one, counts as ready, and its read will tell.) */
+static bool input_ready(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, 0) != 0;
+}
+
 /* More input is needed: fill, or ask the caller to take the buffer away first. */
 static bool need_more(struct anon_reader *r, enum anon_rec *rec)
 {
 	if (r->pinned) {
 		/* Records handed out point into the buffer: read on after them while it has
-		 * room (a pipe gives at most 64 KiB a read, and a chunk is the rows of one
-		 * buffer), then let the caller take the buffer. */
-		if (r->end < r->cap && !r->eof) {
+		 * room and input is there now (a pipe gives at most 64 KiB a read, and a chunk
+		 * is the rows of one buffer), then let the caller take the buffer. A slow
+		 * producer's rows are not held back waiting for more. */
+		if (r->end < r->cap && !r->eof && input_ready(r->fd)) {
 			read_more(r);
 			return true;
 		}

@@ -1145,6 +1145,50 @@ static void test_data_files(void)
 	data_dir(sub, true);
 }
 
+/* Rows handed out pin the buffer; the reader reads on into its room (a pipe gives 64 KiB a
+ * read), so the rows before REFILL are a whole buffer's, not one read's. */
+static size_t rows_before_refill(const struct anon_buf *in, size_t read_size, bool *eof)
+{
+	struct anon_reader r;
+	memset(&sources[0], 0, sizeof sources[0]);
+	sources[0].p = in->p;
+	sources[0].len = in->len;
+	sources[0].f = (struct feed){ .mode = FEED_CHUNK, .a = 65536 };
+	anon_reader_open(&r, FD_BASE, "in", &CSV, false);
+	r.read = test_read;
+	if (read_size)
+		anon_reader_set_size(&r, read_size);
+	size_t rows = 0;
+	enum anon_rec rec;
+	while ((rec = anon_reader_next(&r)) == ANON_REC_ROW) {
+		r.pinned = true;
+		rows++;
+	}
+	*eof = rec == ANON_REC_EOF;
+	anon_reader_close(&r);
+	return rows;
+}
+
+static void test_pinned_read_on(void)
+{
+	struct anon_buf in = {0};
+	char line[32];
+	for (int i = 0; i < 40000; i++) {
+		int n = snprintf(line, sizeof line, "%d,word%d\n", i, i);
+		anon_buf_add(&in, line, (size_t)n);
+	}
+	bool eof;
+	size_t rows = rows_before_refill(&in, 0, &eof);
+	size_t per_read = 65536 / 12; /* rows here are 12 bytes or more */
+	ok(!eof && rows > 2 * per_read && rows < 40000,
+	   "pinned: a 256 KiB buffer fed 64 KiB a read holds %zu rows before REFILL (one read: <= %zu)",
+	   rows, per_read);
+	rows = rows_before_refill(&in, 1 << 20, &eof);
+	ok(eof && rows == 40000, "pinned: anon_reader_set_size(1 MiB) holds all %zu rows of %zu bytes",
+	   rows, in.len);
+	anon_buf_free(&in);
+}
+
 int main(void)
 {
 	test_data_files();
@@ -1154,6 +1198,7 @@ int main(void)
 	test_pgdump_cases();
 	test_big_cases();
 	test_pgdump_last_line();
+	test_pinned_read_on();
 	ok(total_refills > 0, "the REFILL path ran (%zu refills in %zu reads of a case)",
 	   total_refills, total_runs);
 	return tap_done();
