@@ -162,6 +162,7 @@ struct ventry {
 	bool expired;            /* a row was found, but has expired */
 	bool created;            /* this run made it (commit() caches it) */
 	bool hit;                /* set by a back end: found, or inserted */
+	bool lead_zero;          /* a new digits token may begin with 0 (the value does) */
 	const char *err;         /* V_ERR: why, never the value */
 	/* a new token and its sealed value, made before the write transaction */
 	uint32_t toff, tlen, coff, clen;

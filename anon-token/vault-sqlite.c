@@ -487,7 +487,7 @@ struct vault *vault_sqlite_open(const char *path, enum vault_sync sync, bool cre
 	sqlite3_busy_timeout(s->db, BUSY_MS);
 	/* FULL: a committed token survives a power cut, not only a crash of the process */
 	char sql[200];
-	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s; PRAGMA cache_size = -32768;"
+	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s; PRAGMA cache_size = -262144;"
 		 " PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 16384;", sync == SYNC_FULL ? "FULL" : "NORMAL");
 	s->create = create;
 	if ((*code = exec(s, sql, "cannot set it up")) || (*code = sq_setup(&s->v))) {

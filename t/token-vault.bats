@@ -99,6 +99,39 @@ roundtrip() {
 	[[ "${lines[1]}" =~ ^c-[0-9a-zA-Z]{22},AB-12, ]]
 }
 
+@test "vault: one batch of values of many lengths: each token keeps its value's length and leading 0" {
+	python3 - "$BATS_TEST_TMPDIR/mix.csv" <<'PY'
+import random, sys
+random.seed(7)
+with open(sys.argv[1], "w") as f:
+    f.write("d\n")
+    for i in range(20000):
+        n = random.randrange(4, 13)
+        lead = "0" if random.random() < 0.2 else str(random.randrange(1, 10))
+        f.write(lead + "".join(random.choice("0123456789") for _ in range(n - 1)) + "\n")
+PY
+	anon-token --mode vault --vault "$V" -c d=vault:digits,keep-length "$BATS_TEST_TMPDIR/mix.csv" > "$BATS_TEST_TMPDIR/tok.csv"
+	run -0 python3 - "$BATS_TEST_TMPDIR/mix.csv" "$BATS_TEST_TMPDIR/tok.csv" <<'PY'
+import sys
+vals = open(sys.argv[1]).read().split("\n")[1:-1]
+toks = open(sys.argv[2]).read().split("\n")[1:-1]
+assert len(vals) == len(toks) == 20000, (len(vals), len(toks))
+bad = [i for i, (v, t) in enumerate(zip(vals, toks))
+       if len(t) != len(v) or not t.isdigit() or (t[0] == "0" and v[0] != "0")]
+m = {}
+for v, t in zip(vals, toks):
+    m.setdefault(v, set()).add(t)
+back = {}
+for v, ts in m.items():
+    for t in ts:
+        back.setdefault(t, set()).add(v)
+print(len(bad), max(len(ts) for ts in m.values()), max(len(vs) for vs in back.values()))
+PY
+	# no token of the wrong shape; one token a value; one value a token
+	assert_output "0 1 1"
+	run -0 bash -c "set -o pipefail; anon-token --mode vault --vault '$V' -D -c d=vault:digits,keep-length '$BATS_TEST_TMPDIR/tok.csv' | cmp - '$BATS_TEST_TMPDIR/mix.csv'"
+}
+
 @test "vault: very short keep-length values run out of tokens: exit 65, or NULL when asked" {
 	# one-digit values without a leading 0 have 9 tokens (1-9) between them
 	printf '%s\n' d 1 2 3 4 5 6 7 8 9 > "$BATS_TEST_TMPDIR/nine.csv"
