@@ -97,42 +97,56 @@ void tok_b64url_encode(const unsigned char *d, size_t n, struct anon_buf *out)
 	out->len += k;
 }
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
+/* A symbol's value, or XX for a byte outside the alphabet (the high bit: one test for a
+ * group of four). */
+#define XX 0xff
+static const unsigned char b64val[256] = {
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX, XX, XX, XX, XX,
+	XX,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, 63,
+	XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+};
+#undef XX
 
 size_t tok_b64url_decode(const unsigned char *s, size_t n, unsigned char *out)
 {
 	if (n % 4 == 1)
 		return (size_t)-1;
-	size_t k = 0;
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64val(s[i]);
-		if (v < 0)
+	size_t i = 0, k = 0;
+	for (; n - i >= 4; i += 4) {
+		uint32_t a = b64val[s[i]], b = b64val[s[i + 1]], c = b64val[s[i + 2]],
+			 d = b64val[s[i + 3]];
+		if ((a | b | c | d) & 0x80)
 			return (size_t)-1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			out[k++] = (unsigned char)(acc >> (bits - 8));
-			bits -= 8;
-			acc &= (1u << bits) - 1;
-		}
+		uint32_t v = a << 18 | b << 12 | c << 6 | d;
+		out[k++] = (unsigned char)(v >> 16);
+		out[k++] = (unsigned char)(v >> 8);
+		out[k++] = (unsigned char)v;
 	}
+	if (i == n)
+		return k;
+	/* a tail of 2 or 3 symbols: 1 or 2 bytes, and 4 or 2 bits over */
+	uint32_t a = b64val[s[i]], b = b64val[s[i + 1]], c = n - i == 3 ? b64val[s[i + 2]] : 0;
+	if ((a | b | c) & 0x80)
+		return (size_t)-1;
+	uint32_t v = a << 18 | b << 12 | c << 6;
+	out[k++] = (unsigned char)(v >> 16);
+	if (n - i == 3)
+		out[k++] = (unsigned char)(v >> 8);
 	/* one encoding per byte string: the bits left over must be zero */
-	if (acc != 0)
+	if ((n - i == 2 ? v & 0xffff : v & 0xff) != 0)
 		return (size_t)-1;
 	return k;
 }

@@ -84,17 +84,30 @@ EVP_MAC_CTX *tok_hmac_dup(const EVP_MAC_CTX *tmpl);
 bool tok_hmac(EVP_MAC_CTX *ctx, const void *pre, size_t prelen, const void *p, size_t n,
 	      unsigned char out[32]);
 /* An AES-SIV context ("AES-256-SIV": a 64-byte key) keyed for encryption or decryption,
- * with one associated-data string absorbed (none when adlen is 0). */
+ * with one associated-data string absorbed (none when adlen is 0). Templates come from
+ * these two functions only: each has an id that says which work context holds its state.
+ * tok_siv_template first checks that reusing a context gives what a fresh copy gives. */
 EVP_CIPHER_CTX *tok_siv_template(const char *cipher, const unsigned char *key, bool enc,
 				 const void *ad, size_t adlen);
 EVP_CIPHER_CTX *tok_siv_dup(const EVP_CIPHER_CTX *tmpl);
 /* seal: out = tag || ciphertext (RFC 5297's V || C), n + 16 bytes; one more associated-data
  * string when adlen > 0. open: in = tag || ciphertext; false when it does not
- * authenticate. work is a context of the caller's that each call overwrites. */
+ * authenticate. work is a context of the caller's that each call overwrites; a value of
+ * 16 bytes or more without associated data of its own reuses what the last call left in
+ * work (OpenSSL's speed mode) when that was the same template's, else work starts from a
+ * copy of tmpl. One work context per thread; a worker that alternates templates on it
+ * copies every time. */
 bool tok_siv_seal(EVP_CIPHER_CTX *work, const EVP_CIPHER_CTX *tmpl, const void *ad,
 		  size_t adlen, const unsigned char *in, size_t n, unsigned char *out);
 bool tok_siv_open(EVP_CIPHER_CTX *work, const EVP_CIPHER_CTX *tmpl, const void *ad,
 		  size_t adlen, const unsigned char *in, size_t n, unsigned char *out);
+/* The reference path: every value from a fresh copy of tmpl (same bytes, slower). */
+bool tok_siv_seal_copy(EVP_CIPHER_CTX *work, const EVP_CIPHER_CTX *tmpl, const void *ad,
+		       size_t adlen, const unsigned char *in, size_t n, unsigned char *out);
+bool tok_siv_open_copy(EVP_CIPHER_CTX *work, const EVP_CIPHER_CTX *tmpl, const void *ad,
+		       size_t adlen, const unsigned char *in, size_t n, unsigned char *out);
+/* Whether tmpl's values may reuse a work context (its cipher passed the self-check). */
+bool tok_siv_reuses(const EVP_CIPHER_CTX *tmpl);
 
 /* The bytes of a keyed token: HMAC(context || 0 || value), then HMAC(that || counter), the
  * counter a 32-bit big-endian number from 1, as long as the body needs more. */

@@ -1,5 +1,6 @@
 /* token_codec.c: token bodies (base32 as RFC 4648 writes it, digits and alnum without bias
- * by rejection), base64url both ways and its strictness, rules and their checks, --ttl, and
+ * by rejection), base64url both ways and its strictness (the table decoder as the
+ * per-symbol one was, on every byte value), rules and their checks, --ttl, and
  * the two maps of the vault mode (bounded cache, chunk map). */
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,113 @@ static void base64url(void)
 	ok(tok_value_chars((const unsigned char *)"Zo\xc3\xab", 4) == 3 &&
 	   tok_value_chars((const unsigned char *)"Zo\xeb", 3) == 3,
 	   "characters: UTF-8 code points, else bytes");
+}
+
+/* The decoder as it was, a branch per symbol: the table-driven one must agree with it on
+ * every input. */
+static int old_b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+static size_t old_decode(const unsigned char *s, size_t n, unsigned char *out)
+{
+	if (n % 4 == 1)
+		return (size_t)-1;
+	size_t k = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = old_b64val(s[i]);
+		if (v < 0)
+			return (size_t)-1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			out[k++] = (unsigned char)(acc >> (bits - 8));
+			bits -= 8;
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0)
+		return (size_t)-1;
+	return k;
+}
+
+static bool decodes_alike(const unsigned char *s, size_t n)
+{
+	unsigned char a[64], b[64];
+	size_t ka = tok_b64url_decode(s, n, a), kb = old_decode(s, n, b);
+	return ka == kb && (ka == (size_t)-1 || memcmp(a, b, ka) == 0);
+}
+
+static void base64url_table(void)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	/* every byte value at every place of texts of 0 to 9 symbols, among symbols whose
+	 * unused bits are zero (A) or not (_), so each kind of tail is met */
+	int differ = 0, tried = 0;
+	for (int c = 0; c < 256; c++)
+		for (size_t n = 1; n <= 9; n++)
+			for (size_t at = 0; at < n; at++)
+				for (int fill = 0; fill < 2; fill++) {
+					unsigned char s[9];
+					memset(s, fill ? '_' : 'A', n);
+					s[at] = (unsigned char)c;
+					differ += !decodes_alike(s, n);
+					tried++;
+				}
+	differ += !decodes_alike((const unsigned char *)"", 0);
+	ok(differ == 0, "all 256 byte values, at every place of 1..9 symbols: as the old decoder "
+	   "(%d of %d differ)", differ, tried + 1);
+	int wrong = 0;
+	unsigned char out[8];
+	for (int c = 0; c < 256; c++) {
+		unsigned char s[4] = { 'A', 'A', 'A', (unsigned char)c };
+		bool in = c != 0 && memchr(alphabet, c, 64) != NULL;
+		size_t k = tok_b64url_decode(s, 4, out);
+		wrong += in ? k != 3 || out[2] != (unsigned char)(strchr(alphabet, c) - alphabet)
+			    : k != (size_t)-1;
+	}
+	ok(wrong == 0, "exactly the 64 symbols of base64url are taken, with their values");
+	/* random texts over the alphabet and a few bytes outside it */
+	uint32_t x = 12345;
+	differ = 0;
+	for (int i = 0; i < 20000; i++) {
+		unsigned char s[40];
+		size_t n = (size_t)(i % 41);
+		for (size_t j = 0; j < n; j++) {
+			x = x * 1103515245 + 12345;
+			unsigned r = (x >> 16) % 70;
+			s[j] = r < 64 ? (unsigned char)alphabet[r] : (unsigned char)"=+/\n\0\xff"[r - 64];
+		}
+		differ += !decodes_alike(s, n);
+	}
+	ok(differ == 0, "20000 random texts of 0..40 bytes: as the old decoder (%d differ)", differ);
+	/* what the encoder writes comes back */
+	struct anon_buf o = {0};
+	unsigned char v[300], back[300];
+	int round = 0;
+	for (size_t n = 0; n <= 300; n++) {
+		for (size_t j = 0; j < n; j++)
+			v[j] = (unsigned char)(j * 151 + n);
+		o.len = 0;
+		tok_b64url_encode(v, n, &o);
+		round += tok_b64url_decode(o.p, o.len, back) == n && memcmp(back, v, n) == 0;
+	}
+	anon_buf_free(&o);
+	ok(round == 301, "encode then decode is the identity for 0..300 bytes (%d)", round);
 }
 
 static struct tok_rule defaults(void)
@@ -227,6 +335,7 @@ int main(void)
 {
 	bodies();
 	base64url();
+	base64url_table();
 	rules();
 	maps();
 	return tap_done();

@@ -1,6 +1,7 @@
 /* token_crypto.c: anon-token's AES-SIV calls against RFC 5297 appendix A.1 (the template
  * path and the one-more-string path give the same output, the output opens, any changed
- * byte does not), HMAC-SHA256 against RFC 4231 test case 2, and the keyed stream's
+ * byte does not), longer values against the cryptography package, the reused context
+ * against the copy path, HMAC-SHA256 against RFC 4231 test case 2, and the keyed stream's
  * counter blocks. */
 #include <string.h>
 
@@ -98,6 +99,128 @@ static void aes256_siv_roundtrip(void)
 	EVP_CIPHER_CTX_free(work);
 }
 
+/* Values of 16 bytes or more reuse the worker's context in OpenSSL's speed mode: the same
+ * bytes as a fresh copy of the template for every length either side of the block, in any
+ * order, with templates alternating on one work context and associated data given with some
+ * values; what does not open still does not. */
+static void siv_reuse_kat(void)
+{
+	/* the A.1 key and associated data, longer values: sealed by the cryptography package's
+	 * AESSIV, twice each (the second seal is on the reused context) */
+	static const struct { size_t n; const char *want; } kat[] = {
+		{ 16, "07fe2f603e235f22c31329e3e7c35b63" "0a8ad3412f8afd92367f4131f2fa3be9" },
+		{ 17, "a94fbd68a184b9ab3718d7cf0d208c4b" "eaba8baf0dcf9fb373b191dbdf660af49f" },
+		{ 40, "74509fcee49f02bd54ba01c3ca6031ab" "8833b0f6c39bfce06f96b3eabaf896dc915e637c"
+		      "8b925191c73668b110868969fb06cf6b54c8dc1a" },
+	};
+	unsigned char key[32], ad[24], pt[40], out[64], back[64];
+	unhex("fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", key);
+	size_t adlen = unhex("101112131415161718191a1b1c1d1e1f2021222324252627", ad);
+	for (int i = 0; i < 40; i++)
+		pt[i] = (unsigned char)(0x20 + i);
+	EVP_CIPHER_CTX *enc = tok_siv_template("AES-128-SIV", key, true, ad, adlen);
+	EVP_CIPHER_CTX *dec = tok_siv_template("AES-128-SIV", key, false, ad, adlen);
+	EVP_CIPHER_CTX *work = EVP_CIPHER_CTX_new();
+	ok(tok_siv_reuses(enc) && tok_siv_reuses(dec),
+	   "OpenSSL's speed mode passed the self-check (else every value would copy)");
+	int good = 0;
+	for (int round = 0; round < 2; round++)
+		for (size_t k = 0; k < sizeof kat / sizeof kat[0]; k++) {
+			size_t n = kat[k].n;
+			good += tok_siv_seal(work, enc, NULL, 0, pt, n, out) &&
+				same_hex(out, n + TOK_TAG_LEN, kat[k].want) &&
+				tok_siv_seal(work, enc, NULL, 0, pt, n, out) &&
+				same_hex(out, n + TOK_TAG_LEN, kat[k].want) &&
+				tok_siv_open(work, dec, NULL, 0, out, n + TOK_TAG_LEN, back) &&
+				memcmp(back, pt, n) == 0;
+		}
+	ok(good == 6, "16, 17 and 40 bytes as the cryptography package seals them, again on the "
+	   "reused context, and they open (%d of 6)", good);
+	EVP_CIPHER_CTX_free(enc);
+	EVP_CIPHER_CTX_free(dec);
+	EVP_CIPHER_CTX_free(work);
+}
+
+#define MAXV 200
+
+static void siv_reuse_paths(void)
+{
+	unsigned char key[64], v[MAXV];
+	for (int i = 0; i < 64; i++)
+		key[i] = (unsigned char)(255 - i);
+	for (int i = 0; i < MAXV; i++)
+		v[i] = (unsigned char)(i * 13 + 1);
+	/* the rule templates, and a worker's copies of them, as main.c makes them */
+	EVP_CIPHER_CTX *te = tok_siv_template("AES-256-SIV", key, true, "crm", 3);
+	EVP_CIPHER_CTX *td = tok_siv_template("AES-256-SIV", key, false, "crm", 3);
+	EVP_CIPHER_CTX *te2 = tok_siv_template("AES-256-SIV", key, true, "other", 5);
+	EVP_CIPHER_CTX *enc = tok_siv_dup(te), *dec = tok_siv_dup(td), *enc2 = tok_siv_dup(te2);
+	/* a worker that tokenizes, one that detokenizes, and the reference path's context */
+	EVP_CIPHER_CTX *work = EVP_CIPHER_CTX_new(), *dwork = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX *ref = EVP_CIPHER_CTX_new();
+	ok(tok_siv_reuses(enc) && tok_siv_reuses(dec), "a worker's copies reuse as well");
+
+	/* lengths up, down, and in a scattered order */
+	size_t order[3 * MAXV];
+	for (size_t i = 0; i < MAXV; i++) {
+		order[i] = i + 1;
+		order[MAXV + i] = MAXV - i;
+		order[2 * MAXV + i] = (i * 37) % MAXV + 1;
+	}
+	int sealed = 0, opened = 0, refused = 0, reopened = 0, total = 3 * MAXV;
+	unsigned char a[MAXV + TOK_TAG_LEN], b[MAXV + TOK_TAG_LEN], pa[MAXV], pb[MAXV];
+	for (int i = 0; i < total; i++) {
+		size_t n = order[i], len = n + TOK_TAG_LEN;
+		sealed += tok_siv_seal(work, enc, NULL, 0, v, n, a) &&
+			  tok_siv_seal_copy(ref, enc, NULL, 0, v, n, b) && memcmp(a, b, len) == 0;
+		opened += tok_siv_open(dwork, dec, NULL, 0, a, len, pa) &&
+			  tok_siv_open_copy(ref, dec, NULL, 0, a, len, pb) &&
+			  memcmp(pa, v, n) == 0 && memcmp(pb, v, n) == 0;
+		/* one bit of the tag, then one of the ciphertext */
+		size_t at[2] = { (size_t)i % TOK_TAG_LEN, TOK_TAG_LEN + (size_t)i % n };
+		int bad = 0;
+		for (int k = 0; k < 2; k++) {
+			a[at[k]] ^= (unsigned char)(1 << (i % 8));
+			bad += tok_siv_open(dwork, dec, NULL, 0, a, len, pa) +
+			       tok_siv_open_copy(ref, dec, NULL, 0, a, len, pb);
+			a[at[k]] ^= (unsigned char)(1 << (i % 8));
+		}
+		refused += bad == 0;
+		reopened += tok_siv_open(dwork, dec, NULL, 0, a, len, pa) && memcmp(pa, v, n) == 0;
+	}
+	ok(sealed == total, "seal: 1..%d bytes give the copy path's bytes (%d of %d)", MAXV,
+	   sealed, total);
+	ok(opened == total, "open: both paths give the value back (%d of %d)", opened, total);
+	ok(refused == total, "a changed bit of tag or ciphertext opens on neither path (%d of %d)",
+	   refused, total);
+	ok(reopened == total, "and a token opens right after one that did not (%d of %d)",
+	   reopened, total);
+
+	/* one work context for two columns' templates, and the vault's data given per value */
+	int alike = 0;
+	for (int i = 0; i < total; i++) {
+		size_t n = order[i], len = n + TOK_TAG_LEN;
+		const EVP_CIPHER_CTX *t = i % 3 == 2 ? enc2 : enc;
+		const char *ad = i % 5 == 4 ? "ns and token" : NULL;
+		size_t adl = ad ? strlen(ad) : 0;
+		alike += tok_siv_seal(work, t, ad, adl, v, n, a) &&
+			 tok_siv_seal_copy(ref, t, ad, adl, v, n, b) && memcmp(a, b, len) == 0;
+	}
+	ok(alike == total, "templates alternating on one context, data given with some values: "
+	   "the copy path's bytes (%d of %d)", alike, total);
+
+	/* the context is copied afresh after 65535 values: past that, still the same bytes */
+	tok_siv_seal_copy(ref, enc, NULL, 0, v, 20, b);
+	int same = 0;
+	for (int i = 0; i < 70000; i++)
+		same += tok_siv_seal(work, enc, NULL, 0, v, 20, a) && memcmp(a, b, 20 + TOK_TAG_LEN) == 0;
+	ok(same == 70000, "70000 values on one context, the same bytes (%d)", same);
+
+	EVP_CIPHER_CTX *ctxs[] = { te, td, te2, enc, dec, enc2, work, dwork, ref };
+	for (size_t i = 0; i < sizeof ctxs / sizeof ctxs[0]; i++)
+		EVP_CIPHER_CTX_free(ctxs[i]);
+}
+
 static void hmac(void)
 {
 	unsigned char out[32], second[32];
@@ -134,6 +257,8 @@ int main(void)
 {
 	rfc5297_a1();
 	aes256_siv_roundtrip();
+	siv_reuse_kat();
+	siv_reuse_paths();
 	hmac();
 	return tap_done();
 }
