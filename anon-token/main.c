@@ -49,6 +49,7 @@ struct worker {
 	struct tool *t;
 	EVP_MAC_CTX *keyed_mac, *fp_mac;
 	EVP_CIPHER_CTX **siv_enc, **siv_dec; /* per column (NULL when not siv) */
+	EVP_CIPHER_CTX **siv_work; /* per siv column: reused from value to value (crypto.c) */
 	EVP_CIPHER_CTX *seal, *unseal, *work;
 	struct vault *vault;
 	struct fpcache cache;                /* committed tokens seen by this worker */
@@ -501,8 +502,9 @@ static void *worker_init(struct anon_run *run)
 	if (t->any_siv || t->any_vault) {
 		w->siv_enc = calloc(t->ncols, sizeof *w->siv_enc);
 		w->siv_dec = calloc(t->ncols, sizeof *w->siv_dec);
+		w->siv_work = calloc(t->ncols, sizeof *w->siv_work);
 		w->work = EVP_CIPHER_CTX_new();
-		if (!w->siv_enc || !w->siv_dec || !w->work)
+		if (!w->siv_enc || !w->siv_dec || !w->siv_work || !w->work)
 			anon_die(EX_SOFTWARE, "out of memory");
 		for (size_t i = 0; i < t->ncols; i++) {
 			const struct tok_rule *r = t->cols[i].state;
@@ -510,6 +512,8 @@ static void *worker_init(struct anon_run *run)
 				w->siv_enc[i] = tok_siv_dup(r->siv_enc);
 			if (r->siv_dec)
 				w->siv_dec[i] = tok_siv_dup(r->siv_dec);
+			if ((r->siv_enc || r->siv_dec) && !(w->siv_work[i] = EVP_CIPHER_CTX_new()))
+				anon_die(EX_SOFTWARE, "out of memory");
 		}
 	}
 	if (t->any_vault) {
@@ -550,9 +554,11 @@ static void worker_free(struct anon_run *run, void *arg)
 	for (size_t i = 0; (w->siv_enc || w->siv_dec) && i < t->ncols; i++) {
 		EVP_CIPHER_CTX_free(w->siv_enc[i]);
 		EVP_CIPHER_CTX_free(w->siv_dec[i]);
+		EVP_CIPHER_CTX_free(w->siv_work[i]);
 	}
 	free(w->siv_enc);
 	free(w->siv_dec);
+	free(w->siv_work);
 	EVP_CIPHER_CTX_free(w->seal);
 	EVP_CIPHER_CTX_free(w->unseal);
 	EVP_CIPHER_CTX_free(w->work);
@@ -587,7 +593,7 @@ static void siv_token(struct worker *w, const struct anon_column *col, const str
 	struct anon_buf *s = &w->sealed;
 	s->len = 0;
 	anon_buf_reserve(s, in->len + TOK_TAG_LEN);
-	if (!tok_siv_seal(w->work, w->siv_enc[col->ordinal], NULL, 0, in->p, in->len, s->p))
+	if (!tok_siv_seal(w->siv_work[col->ordinal], w->siv_enc[col->ordinal], NULL, 0, in->p, in->len, s->p))
 		anon_die(EX_SOFTWARE, "AES-SIV failed");
 	anon_buf_addstr(o, r->prefix);
 	tok_b64url_encode(s->p, in->len + TOK_TAG_LEN, o);
@@ -611,7 +617,7 @@ static enum anon_status siv_detokenize(struct worker *w, const struct anon_colum
 		return ANON_ERR;
 	}
 	anon_buf_reserve(o, n - TOK_TAG_LEN);
-	if (!tok_siv_open(w->work, w->siv_dec[col->ordinal], NULL, 0, s->p, n, o->p + o->len)) {
+	if (!tok_siv_open(w->siv_work[col->ordinal], w->siv_dec[col->ordinal], NULL, 0, s->p, n, o->p + o->len)) {
 		*err = "the token does not authenticate (altered, or made with another key, "
 		       "domain or context)";
 		return ANON_ERR;
