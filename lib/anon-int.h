@@ -185,6 +185,7 @@ struct anon_reader {
 	unsigned char *buf;
 	size_t cap, start, end;
 	size_t read_size;          /* a new buffer's size: 256 KiB, or anon_reader_set_size */
+	bool wait_fill;            /* pinned: wait for input to fill the buffer (large chunks) */
 	size_t need;               /* do not rescan an incomplete row before this many bytes */
 	bool eof, began, in_copy, pinned, copy_done, sep_checked;
 	unsigned char sep;
@@ -423,7 +424,8 @@ struct anon_run {
 	const struct anon_tablesel *rej_table; /* pgdump: the COPY block open in --rejects */
 	atomic_bool in_order;      /* anon_run_in_order */
 	bool warned_inserts;
-	size_t chunk_rows, chunk_bytes; /* anon_run_set_chunk */
+	atomic_size_t chunk_rows;  /* anon_run_set_chunk, anon_run_set_chunk_rows (any thread) */
+	size_t chunk_rows_max, chunk_bytes; /* anon_run_set_chunk: bytes a read at rows_max */
 };
 
 /* ---- reporting (rejects.c, progress.c, audit.c) -------------------------------------------- */

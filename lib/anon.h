@@ -252,12 +252,20 @@ bool anon_run_quiet(const struct anon_run *run);      /* -q: hooks print no warn
 unsigned anon_run_jobs(const struct anon_run *run);   /* worker count, >= 1; final in check() */
 void anon_run_set_output(struct anon_run *run, enum anon_output mode); /* from check() */
 /* Larger chunks, from check() or start(), for a tool whose work per chunk has a fixed cost
- * (the vault: one transaction per chunk): up to `rows` rows a chunk, the input read `bytes`
- * at a time (a chunk is never more than one read's rows). Values below the defaults, 4096
- * rows and 256 KiB, keep the defaults. Memory: up to 2N+2 chunks of that size in flight. */
+ * (the vault: one transaction per chunk): up to `rows` rows a chunk, the input read into
+ * buffers of `bytes` (a chunk is never more than one buffer's rows). Values below the
+ * defaults, 4096 rows and 256 KiB, keep the defaults. Memory: up to 2N+2 chunks of that
+ * size in flight. anon_run_set_chunk_rows changes the rows, between 4096 and that `rows`,
+ * from any hook on any thread, for the chunks cut from then on (a few are cut ahead), and
+ * new buffers in proportion: for a tool that learns from its chunks which size serves
+ * (anon-token: large while most values are new to the vault). While chunks of more than
+ * 4096 rows are asked for, the reader waits for input to fill a buffer (a pipe gives 64 KiB
+ * at a time); otherwise a chunk holds what the input has ready, and slow rows go on. */
 #define ANON_CHUNK_ROWS 4096
+#define ANON_CHUNK_ROWS_MAX (1 << 20)
 #define ANON_CHUNK_BYTES (256 * 1024)
 void anon_run_set_chunk(struct anon_run *run, size_t rows, size_t bytes);
+void anon_run_set_chunk_rows(const struct anon_run *run, size_t rows);
 /* While on, chunks are transformed one at a time in input order, as with one worker: for
  * state a tool decides from the first values it meets (anon-noise's grid). Any thread. */
 void anon_run_in_order(const struct anon_run *run, bool on);

@@ -137,8 +137,9 @@ static bool need_more(struct anon_reader *r, enum anon_rec *rec)
 		/* Records handed out point into the buffer: read on after them while it has
 		 * room and input is there now (a pipe gives at most 64 KiB a read, and a chunk
 		 * is the rows of one buffer), then let the caller take the buffer. A slow
-		 * producer's rows are not held back waiting for more. */
-		if (r->end < r->cap && !r->eof && input_ready(r->fd)) {
+		 * producer's rows are not held back waiting for more, unless the run asked for
+		 * large chunks (wait_fill): then the buffer is filled, waiting if need be. */
+		if (r->end < r->cap && !r->eof && (r->wait_fill || input_ready(r->fd))) {
 			read_more(r);
 			return true;
 		}

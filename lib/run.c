@@ -64,9 +64,33 @@ void anon_run_set_output(struct anon_run *run, enum anon_output mode) { run->out
 void anon_run_set_chunk(struct anon_run *run, size_t rows, size_t bytes)
 {
 	/* at most 2^20 rows and 1 GiB: a typo must not ask for all of memory */
-	run->chunk_rows = rows < ANON_CHUNK_ROWS ? ANON_CHUNK_ROWS : rows > 1 << 20 ? 1 << 20 : rows;
+	run->chunk_rows_max = rows < ANON_CHUNK_ROWS ? ANON_CHUNK_ROWS :
+			      rows > ANON_CHUNK_ROWS_MAX ? ANON_CHUNK_ROWS_MAX : rows;
 	run->chunk_bytes = bytes < ANON_CHUNK_BYTES ? ANON_CHUNK_BYTES :
 			   bytes > (size_t)1 << 30 ? (size_t)1 << 30 : bytes;
+	anon_run_set_chunk_rows(run, rows);
+}
+
+void anon_run_set_chunk_rows(const struct anon_run *run, size_t rows)
+{
+	/* like in_order: an atomic the main thread reads as it cuts chunks */
+	rows = rows < ANON_CHUNK_ROWS ? ANON_CHUNK_ROWS : rows > run->chunk_rows_max ?
+	       run->chunk_rows_max : rows;
+	atomic_store_explicit(&((struct anon_run *)run)->chunk_rows, rows, memory_order_relaxed);
+}
+
+/* The reads that fit the chunks asked for now: chunk_bytes at chunk_rows_max, in proportion
+ * below (a large buffer costs page faults and cache where small chunks do not need it). */
+static size_t chunk_rows(const struct anon_run *run)
+{
+	return atomic_load_explicit(&((struct anon_run *)run)->chunk_rows, memory_order_relaxed);
+}
+
+static size_t chunk_read_size(const struct anon_run *run)
+{
+	size_t rows = chunk_rows(run);
+	size_t bytes = (size_t)((double)run->chunk_bytes * (double)rows / (double)run->chunk_rows_max);
+	return bytes < ANON_CHUNK_BYTES ? ANON_CHUNK_BYTES : bytes;
 }
 void anon_run_counts(const struct anon_run *run, struct anon_counts *out) { *out = run->n; }
 
@@ -424,7 +448,7 @@ static void add_row(struct runner *R, const struct anon_row *row)
 	it->cell0 = row->base;
 	it->ncell = row->ncell;
 	R->r.cells.n = row->base + row->ncell;
-	if (R->cur->nitems >= R->run->chunk_rows)
+	if (R->cur->nitems >= chunk_rows(R->run))
 		submit(R);
 }
 
@@ -444,12 +468,20 @@ static void refill(struct runner *R)
 {
 	if (R->cur && R->cur->nitems)
 		submit(R);
+	/* the tool may have asked for other chunks; large ones are worth waiting for: a pipe
+	 * is 64 KiB, a vault transaction costs the same for 600 rows as for 128k */
+	size_t want = chunk_read_size(R->run);
+	R->r.wait_fill = chunk_rows(R->run) > ANON_CHUNK_ROWS;
 	if (R->inbuf->refs > 1) {
+		R->r.read_size = want; /* the new buffer's */
 		R->inbuf->p = anon_reader_detach(&R->r);
 		inbuf_put(R->inbuf);
 		R->inbuf = anon_xcalloc(1, sizeof *R->inbuf);
 		R->inbuf->p = R->r.buf;
 		R->inbuf->refs = 1;
+	} else {
+		anon_reader_set_size(&R->r, want); /* grows the buffer, never shrinks it */
+		R->inbuf->p = R->r.buf;
 	}
 	R->r.pinned = false;
 }
@@ -796,6 +828,7 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 {
 	struct anon_run run_s = { .tool = tool, .state = tool_state, .output = tool->output,
 				  .audit_fd = -1, .rej_fd = -1, .chunk_rows = ANON_CHUNK_ROWS,
+				  .chunk_rows_max = ANON_CHUNK_ROWS,
 				  .chunk_bytes = ANON_CHUNK_BYTES };
 	struct anon_run *run = &run_s;
 	struct runner runner_s = { .run = run, .main_thread = pthread_self() };
@@ -834,7 +867,7 @@ int anon_main(const struct anon_tool *tool, void *tool_state, int argc, char **a
 			anon_exit(rc); /* start() said why */
 	}
 	anon_reader_open(&R->r, fd, run->cfg.input, &run->cfg.d, run->cfg.header);
-	anon_reader_set_size(&R->r, run->chunk_bytes);
+	anon_reader_set_size(&R->r, chunk_read_size(run));
 	R->inbuf = anon_xcalloc(1, sizeof *R->inbuf);
 	R->inbuf->p = R->r.buf;
 	R->inbuf->refs = 1;

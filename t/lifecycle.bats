@@ -74,6 +74,27 @@ max_chunk() {
 	cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/out"
 	run -0 max_chunk
 	[ "$output" = 4096 ]
+	# a tool may change the rows from a hook (anon_run_set_chunk_rows): 4096 first, then 65536
+	seq 1 200000 | awk 'BEGIN { print "n,w" } { printf "%d,word%d\n", $1, $1 }' > "$BATS_TEST_TMPDIR/big2.csv"
+	"$LIFECYCLE" -c w "$BATS_TEST_TMPDIR/big2.csv" > "$BATS_TEST_TMPDIR/want2"
+	"$LIFECYCLE" -c w --chunk 65536,16777216,4096 --trace "$T" "$BATS_TEST_TMPDIR/big2.csv" > "$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/want2" "$BATS_TEST_TMPDIR/out"
+	run -0 sh -c "grep '^chunk ' '$T' | head -n 1"
+	[ "$output" = "chunk rows=4096" ]
+	run -0 max_chunk
+	[ "$output" = 65536 ]
+	# large chunks are worth waiting for: from a pipe that pauses every 20000 rows, they fill
+	slow() {
+		head -n 1 "$BATS_TEST_TMPDIR/big2.csv"
+		for i in 0 1 2 3 4 5 6 7 8 9; do
+			sed -n "$((i * 20000 + 2)),$((i * 20000 + 20001))p" "$BATS_TEST_TMPDIR/big2.csv"
+			sleep 0.1
+		done
+	}
+	slow | "$LIFECYCLE" -c w --chunk 65536,16777216,4096 --trace "$T" > "$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/want2" "$BATS_TEST_TMPDIR/out"
+	run -0 max_chunk
+	[ "$output" = 65536 ]
 	# through a pipe a chunk holds what the pipe has ready (how much is timing: that 64 KiB
 	# reads still fill a buffer is t/unit/lib_reader.c's test), never more than asked
 	cat "$BATS_TEST_TMPDIR/big.csv" | "$LIFECYCLE" -c w --chunk 20000,16777216 --jobs 2 --trace "$T" > "$BATS_TEST_TMPDIR/out"

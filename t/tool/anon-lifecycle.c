@@ -33,6 +33,8 @@ struct state {
 	long commits;
 	bool fail_finish;
 	size_t chunk_rows, chunk_bytes; /* --chunk ROWS,BYTES: anon_run_set_chunk in start() */
+	size_t chunk_start;             /* ,START: START rows at first, ROWS after a chunk */
+	const struct anon_run *run;
 	uint64_t rows, applied; /* folded from the workers */
 	unsigned workers;
 };
@@ -87,8 +89,9 @@ static int option(struct anon_run *run, int opt, const char *arg)
 	case OPT_FAIL_FINISH: st->fail_finish = true; return 0;
 	case OPT_FAIL_VALUE: st->fail_value = arg; return 0;
 	case OPT_CHUNK:
-		if (sscanf(arg, "%zu,%zu", &st->chunk_rows, &st->chunk_bytes) != 2) {
-			anon_error("--chunk: ROWS,BYTES");
+		if (sscanf(arg, "%zu,%zu,%zu", &st->chunk_rows, &st->chunk_bytes,
+			   &st->chunk_start) < 2) {
+			anon_error("--chunk: ROWS,BYTES[,START]");
 			return EX_USAGE;
 		}
 		return 0;
@@ -119,8 +122,11 @@ static int start(struct anon_run *run)
 {
 	struct state *st = anon_tool_state(run);
 	trace(st, "start jobs=%u", anon_run_jobs(run));
+	st->run = run;
 	if (st->chunk_rows)
 		anon_run_set_chunk(run, st->chunk_rows, st->chunk_bytes);
+	if (st->chunk_start)
+		anon_run_set_chunk_rows(run, st->chunk_start);
 	return 0;
 }
 
@@ -166,6 +172,8 @@ static int chunk(void *arg, const struct anon_chunk *c)
 	on_own_thread(w);
 	w->chunks++;
 	trace(g_state, "chunk rows=%zu", anon_chunk_rows(c));
+	if (g_state->chunk_start)
+		anon_run_set_chunk_rows(g_state->run, g_state->chunk_rows);
 	return 0;
 }
 
