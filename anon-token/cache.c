@@ -128,6 +128,29 @@ void fpcache_prefetch(const struct fpcache *c, const unsigned char *fp)
 	__builtin_prefetch(&c->slots[fp_slot(fp) & c->mask]);
 }
 
+const struct fpentry *fpcache_probe(const struct fpcache *c, const unsigned char *fp)
+{
+	uint64_t tag = fp_tag(fp);
+	for (size_t i = fp_slot(fp) & c->mask; c->slots[i]; i = (i + 1) & c->mask)
+		if ((c->slots[i] & 0xffffffff00000000u) == tag) {
+			const struct fpentry *e = &c->e[(c->slots[i] & 0xffffffffu) - 1];
+			__builtin_prefetch(e);
+			return e;
+		}
+	return NULL;
+}
+
+const struct fpentry *fpcache_confirm(const struct fpcache *c, const unsigned char *fp,
+				      const struct fpentry *guess)
+{
+	if (!guess)
+		return NULL;
+	if (memcmp(guess->fp, fp, FP_LEN) != 0)
+		return fpcache_get(c, fp); /* two fingerprints share 32 bits: 1 in 4 billion */
+	__builtin_prefetch(c->arena.p + guess->off);
+	return guess;
+}
+
 const struct fpentry *fpcache_get(const struct fpcache *c, const unsigned char *fp)
 {
 	if (!c->slots)

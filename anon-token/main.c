@@ -57,6 +57,7 @@ struct worker {
 	struct vmap map;                     /* this chunk's values */
 	struct anon_buf scratch, sealed, field;
 	uint32_t *pending;
+	const struct fpentry **guess;        /* from_memory: each pending value's snapshot entry */
 	size_t npending, cappending;
 	struct ventry **items;
 	size_t capitems;
@@ -382,13 +383,18 @@ static void vault_class(struct tok_rule *r, struct anon_buf *b)
 	anon_buf_addc(b, 0);
 }
 
+struct snapshot_scan {
+	struct fpcache *c;
+	int64_t now;
+};
+
 static bool snapshot_add(void *arg, const unsigned char *fp, const unsigned char *tok,
 			 size_t toklen, int64_t expires)
 {
-	struct tool *t = arg;
-	if (expires && expires <= (int64_t)time(NULL))
-		return true;
-	return fpcache_append(&t->snapshot, fp, tok, toklen, expires);
+	struct snapshot_scan *s = arg;
+	if (expires && expires <= s->now)
+		return true; /* each use checks again: one that expires later is left then */
+	return fpcache_append(s->c, fp, tok, toklen, expires);
 }
 
 /* A vault whose namespace fits the cache is read in one sequential scan: lookups of values
@@ -401,7 +407,8 @@ static void take_snapshot(struct tool *t, struct vault *v)
 	if (!v->ops->scan || v->ops->size_hint(v, &hint) || hint == 0 || hint > t->cache_max)
 		return;
 	fpcache_init(&t->snapshot, (size_t)hint, (size_t)hint);
-	if (v->ops->scan(v, (size_t)hint, &complete, snapshot_add, t) || !complete) {
+	struct snapshot_scan s = { &t->snapshot, (int64_t)time(NULL) };
+	if (v->ops->scan(v, (size_t)hint, &complete, snapshot_add, &s) || !complete) {
 		fpcache_free(&t->snapshot);
 		return;
 	}
@@ -574,6 +581,7 @@ static void worker_free(struct anon_run *run, void *arg)
 		OPENSSL_cleanse(w->sealed.p, w->sealed.cap);
 	anon_buf_free(&w->sealed);
 	free(w->pending);
+	free(w->guess);
 	free(w->items);
 	free(w->tokref);
 	OPENSSL_cleanse(w->pool, sizeof w->pool);
@@ -930,6 +938,41 @@ static int detokenize_chunk(struct worker *w, struct ventry **items, size_t n)
 
 /* Every selected value of the chunk: the vault's tokens for them, looked up or made in one
  * transaction that commit() ends. apply() then only reads the map. */
+/* The pending values whose tokens are in memory: the snapshot's, then the worker's cache.
+ * A snapshot of a large vault is far larger than the CPU's caches, and a lookup in it reads
+ * a slot, an entry, then the token, each a cache miss: one pass a step over all the chunk's
+ * values, each asking for what the next pass reads (the slots were asked for as the values
+ * came in), so the misses overlap. */
+static void from_memory(struct worker *w, int64_t now)
+{
+	struct tool *t = w->t;
+	const struct fpcache *snap = &t->snapshot;
+	size_t n = w->npending, k = 0;
+	if (t->have_snapshot) {
+		for (size_t i = 0; i < n; i++)
+			w->guess[i] = fpcache_probe(snap, w->map.e[w->pending[i]].fp);
+		for (size_t i = 0; i < n; i++)
+			w->guess[i] = fpcache_confirm(snap, w->map.e[w->pending[i]].fp, w->guess[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ventry *e = &w->map.e[w->pending[i]];
+		const struct fpcache *from = snap;
+		const struct fpentry *ce = t->have_snapshot ? w->guess[i] : NULL;
+		if (!ce || (ce->expires && ce->expires <= now)) {
+			from = &w->cache;
+			ce = fpcache_get(&w->cache, e->fp);
+		}
+		if (ce && (!ce->expires || ce->expires > now)) {
+			uint32_t off = vmap_store(&w->map, fpcache_token(from, ce), ce->len);
+			done_with(e, off, ce->len, ce->expires);
+			w->cached++;
+		} else {
+			w->pending[k++] = w->pending[i];
+		}
+	}
+	w->npending = k;
+}
+
 static int vault_chunk(struct worker *w, const struct anon_chunk *c)
 {
 	struct tool *t = w->t;
@@ -967,35 +1010,15 @@ static int vault_chunk(struct worker *w, const struct anon_chunk *c)
 			if (w->npending == w->cappending) {
 				w->cappending = w->cappending ? 2 * w->cappending : 1024;
 				w->pending = realloc(w->pending, w->cappending * sizeof *w->pending);
-				if (!w->pending)
+				w->guess = realloc(w->guess, w->cappending * sizeof *w->guess);
+				if (!w->pending || !w->guess)
 					anon_die(EX_SOFTWARE, "out of memory");
 			}
 			w->pending[w->npending++] = (uint32_t)(e - w->map.e);
 		}
 	}
-	/* the tokens in memory: the snapshot, then the worker's cache (a second pass, so the
-	 * snapshot's slots asked for above have come by now) */
-	if (!t->detokenize) {
-		size_t k = 0;
-		for (size_t i = 0; i < w->npending; i++) {
-			struct ventry *e = &w->map.e[w->pending[i]];
-			const struct fpcache *from = &t->snapshot;
-			const struct fpentry *ce =
-				t->have_snapshot ? fpcache_get(&t->snapshot, e->fp) : NULL;
-			if (!ce || (ce->expires && ce->expires <= now)) {
-				from = &w->cache;
-				ce = fpcache_get(&w->cache, e->fp);
-			}
-			if (ce && (!ce->expires || ce->expires > now)) {
-				uint32_t off = vmap_store(&w->map, fpcache_token(from, ce), ce->len);
-				done_with(e, off, ce->len, ce->expires);
-				w->cached++;
-			} else {
-				w->pending[k++] = w->pending[i];
-			}
-		}
-		w->npending = k;
-	}
+	if (!t->detokenize)
+		from_memory(w, now);
 	size_t n = w->npending;
 	if (!n)
 		return 0;

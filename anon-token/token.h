@@ -152,6 +152,13 @@ void fpcache_index(struct fpcache *c);
 /* Ask the CPU for the memory fpcache_get(c, fp) will read first (a cache that holds a
  * million tokens is far bigger than the CPU's caches). */
 void fpcache_prefetch(const struct fpcache *c, const unsigned char *fp);
+/* fpcache_get in two steps, for many fingerprints in turn: a lookup reads a slot, then an
+ * entry, then its token, each a cache miss in a large cache. probe reads the (prefetched)
+ * slot and asks for the entry its tag names, a guess; confirm reads the entry, and asks for
+ * the token. Between them, the other lookups' memory comes in. */
+const struct fpentry *fpcache_probe(const struct fpcache *c, const unsigned char *fp);
+const struct fpentry *fpcache_confirm(const struct fpcache *c, const unsigned char *fp,
+				      const struct fpentry *guess);
 static inline const unsigned char *fpcache_token(const struct fpcache *c,
 						 const struct fpentry *e)
 {

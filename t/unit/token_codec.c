@@ -306,6 +306,29 @@ static void maps(void)
 	ok(c.n == 1 && e && e->len == 5 && e->expires == 7, "a put of a known entry replaces it");
 	fpcache_free(&c);
 
+	/* probe and confirm find what get finds, also when two fingerprints share slot and tag
+	 * (bytes 0-11) and the probe's guess is the other's entry */
+	fpcache_init(&c, 100, 0);
+	unsigned char a[FP_LEN], b[FP_LEN], absent[FP_LEN];
+	memset(a, 0x5a, sizeof a);
+	memcpy(b, a, sizeof b);
+	b[12] ^= 1;
+	memcpy(absent, a, sizeof absent);
+	absent[13] ^= 1;
+	fpcache_put(&c, a, (const unsigned char *)"ta", 2, 0);
+	fpcache_put(&c, b, (const unsigned char *)"tb", 2, 0);
+	const struct fpentry *ga = fpcache_probe(&c, a), *gb = fpcache_probe(&c, b);
+	ok(ga && ga == gb, "a probe guesses by slot and tag: the same entry for both");
+	ok(fpcache_confirm(&c, a, ga) == fpcache_get(&c, a), "confirm keeps a right guess");
+	e = fpcache_confirm(&c, b, gb);
+	ok(e && e == fpcache_get(&c, b) && memcmp(fpcache_token(&c, e), "tb", 2) == 0,
+	   "and looks again past a wrong one");
+	ok(!fpcache_confirm(&c, absent, fpcache_probe(&c, absent)), "a fingerprint not there");
+	memset(absent, 0xa5, sizeof absent);
+	ok(!fpcache_probe(&c, absent) && !fpcache_confirm(&c, absent, NULL),
+	   "nor one whose slot is empty");
+	fpcache_free(&c);
+
 	struct vmap m = {0};
 	bool added, fine = true;
 	char k[16];
