@@ -3,6 +3,7 @@
  * a worker. vmap: one chunk's distinct values and what they resolve to. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/crypto.h>
 
@@ -44,17 +45,40 @@ static inline uint64_t fp_tag(const unsigned char *fp)
 
 void fpcache_index(struct fpcache *c);
 
+/* A table read at random, as a cache of a million tokens is: past a few MiB, in 2 MiB pages
+ * where the kernel gives them on request (transparent_hugepage=madvise, Debian's default).
+ * Each random read of a table in 4 KiB pages also misses the TLB, which covers a few MiB. */
+enum { HUGE_PAGE = 2 << 20 };
+
+static void *table_alloc(size_t bytes, bool zero)
+{
+	void *p;
+	if (bytes < 2 * HUGE_PAGE)
+		p = calloc(1, bytes ? bytes : 1);
+	else if (posix_memalign(&p, HUGE_PAGE, bytes) == 0) {
+		madvise(p, bytes, MADV_HUGEPAGE); /* advice: without it, small pages */
+		if (zero)
+			memset(p, 0, bytes);
+	} else {
+		p = NULL;
+	}
+	if (!p)
+		anon_die(EX_SOFTWARE, "out of memory");
+	return p;
+}
+
 /* Room for cap entries (the table grows up to max as entries come). */
 static void fpcache_size(struct fpcache *c, size_t cap)
 {
-	struct fpentry *e = realloc(c->e, cap * sizeof *e);
-	if (!e)
-		anon_die(EX_SOFTWARE, "out of memory");
+	struct fpentry *e = table_alloc(cap * sizeof *e, false);
+	if (c->n)
+		memcpy(e, c->e, c->n * sizeof *e);
+	free(c->e);
 	c->e = e;
 	c->cap = cap;
 	free(c->slots);
 	c->mask = pow2_at_least(cap + cap / 3 + 1) - 1; /* load at most 3/4 */
-	c->slots = xcalloc(c->mask + 1, sizeof *c->slots);
+	c->slots = table_alloc((c->mask + 1) * sizeof *c->slots, true);
 	fpcache_index(c);
 }
 
