@@ -54,16 +54,12 @@ static void *table_alloc(size_t bytes, bool zero)
 {
 	void *p;
 	if (bytes < 2 * HUGE_PAGE)
-		p = calloc(1, bytes ? bytes : 1);
-	else if (posix_memalign(&p, HUGE_PAGE, bytes) == 0) {
-		madvise(p, bytes, MADV_HUGEPAGE); /* advice: without it, small pages */
-		if (zero)
-			memset(p, 0, bytes);
-	} else {
-		p = NULL;
-	}
-	if (!p)
+		return xcalloc(1, bytes);
+	if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
 		anon_die(EX_SOFTWARE, "out of memory");
+	madvise(p, bytes, MADV_HUGEPAGE); /* advice: without it, small pages */
+	if (zero)
+		memset(p, 0, bytes);
 	return p;
 }
 
@@ -154,6 +150,8 @@ void fpcache_prefetch(const struct fpcache *c, const unsigned char *fp)
 
 const struct fpentry *fpcache_probe(const struct fpcache *c, const unsigned char *fp)
 {
+	if (!c->slots)
+		return NULL;
 	uint64_t tag = fp_tag(fp);
 	for (size_t i = fp_slot(fp) & c->mask; c->slots[i]; i = (i + 1) & c->mask)
 		if ((c->slots[i] & 0xffffffff00000000u) == tag) {

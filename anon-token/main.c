@@ -936,8 +936,6 @@ static int detokenize_chunk(struct worker *w, struct ventry **items, size_t n)
 	return 0;
 }
 
-/* Every selected value of the chunk: the vault's tokens for them, looked up or made in one
- * transaction that commit() ends. apply() then only reads the map. */
 /* The pending values whose tokens are in memory: the snapshot's, then the worker's cache.
  * A snapshot of a large vault is far larger than the CPU's caches, and a lookup in it reads
  * a slot, an entry, then the token, each a cache miss: one pass a step over all the chunk's
@@ -973,6 +971,8 @@ static void from_memory(struct worker *w, int64_t now)
 	w->npending = k;
 }
 
+/* Every selected value of the chunk: the vault's tokens for them, looked up or made in one
+ * transaction that commit() ends. apply() then only reads the map. */
 static int vault_chunk(struct worker *w, const struct anon_chunk *c)
 {
 	struct tool *t = w->t;
