@@ -25,6 +25,7 @@ BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_GEN=$BENCH_OUT/gen
 BENCH_RSS=$BENCH_OUT/rss
 BENCH_LIBCSV=$BENCH_OUT/libcsv-ref
+BENCH_CRYPTO_FLOOR=$BENCH_OUT/crypto-floor
 BENCH_CSV=$BENCH_OUT/data-$BENCH_ROWS-$BENCH_SEED.csv
 BENCH_COPY=$BENCH_OUT/data-$BENCH_ROWS-$BENCH_SEED.copy
 BENCH_KEY=$BENCH_OUT/bench.key
@@ -53,7 +54,9 @@ bench_build() {
 	_bench_cc "$BENCH_GEN" bench/gen.c &&
 	_bench_cc "$BENCH_RSS" bench/rss.c &&
 	_bench_cc "$BENCH_LIBCSV" bench/libcsv-ref.c \
-	    "$(pkg-config --libs libcsv 2>/dev/null || echo -lcsv)"
+	    "$(pkg-config --libs libcsv 2>/dev/null || echo -lcsv)" &&
+	_bench_cc "$BENCH_CRYPTO_FLOOR" bench/crypto-floor.c \
+	    "$(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
 }
 
 # _bench_gen FILE ARGS: write FILE with gen unless it exists and is newer than gen itself.
