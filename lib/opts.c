@@ -146,17 +146,25 @@ static void add_column(struct anon_run *run, const char *arg)
 	c->ordinal = run->ncols++;
 }
 
+/* --schema a,b,"C d": names as SQL writes them (a quoted one may hold commas, "" is a quote),
+ * the way -c and a pg_dump COPY line write them. An empty name would move every name after
+ * it one column left of its data: it is an error, as is a quote left open. */
 static void split_schema(struct anon_run *run, const char *arg)
 {
 	struct anon_config *cfg = &run->cfg;
-	char *s = anon_xstrdup(arg), *save = NULL;
-	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	const char *p = arg, *end = arg + strlen(arg);
+	for (size_t n = 1;; n++) {
+		char *name = anon_sql_ident(&p, end, ",");
+		if (!name || !name[0] || (p < end && *p != ','))
+			anon_usage_error(run, "--schema: name %zu is %s", n,
+					 !name || !name[0] ? "empty, or its quote is not closed" :
+							     "followed by more than a comma");
 		cfg->schema = anon_xrealloc(cfg->schema, (cfg->nschema + 1) * sizeof *cfg->schema);
-		cfg->schema[cfg->nschema++] = anon_xstrdup(t);
+		cfg->schema[cfg->nschema++] = name;
+		if (p == end)
+			break;
+		p++; /* the comma */
 	}
-	free(s);
-	if (cfg->nschema == 0)
-		anon_usage_error(run, "--schema needs column names");
 }
 
 static bool parse_on_error(const char *arg, enum anon_on_error *m)

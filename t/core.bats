@@ -87,6 +87,24 @@ setup() {
 	assert_output --partial "--schema"
 }
 
+@test "--schema names are SQL identifiers; an empty one or an open quote is exit 64" {
+	printf '1\ta@b.c\tx\n' > "$BATS_TEST_TMPDIR/in.copy"
+	run -0 anon-mask -f copy --schema 'id,"E, ""mail""",x' -c 'E, "mail"=null' "$BATS_TEST_TMPDIR/in.copy"
+	assert_output "$(printf '1\t\\N\tx')"
+	run -0 anon-mask -f copy --schema 'id,"E, ""mail""",x' -c 2=label "$BATS_TEST_TMPDIR/in.copy"
+	assert_output "$(printf '1\t<E, "MAIL">\tx')"
+	# an empty name would shift every later name onto the wrong column
+	run -64 anon-mask -f copy --schema 'id,,email' -c email=null "$BATS_TEST_TMPDIR/in.copy"
+	assert_output --partial "--schema: name 2 is empty"
+	refute_output --partial "a@b.c"
+	run -64 anon-mask -f copy --schema 'id,email,' -c email=null "$BATS_TEST_TMPDIR/in.copy"
+	assert_output --partial "--schema: name 3 is empty"
+	run -64 anon-mask -f copy --schema 'id,"email,x' -c email=null "$BATS_TEST_TMPDIR/in.copy"
+	assert_output --partial "quote is not closed"
+	run -64 anon-mask -f copy --schema 'id,"e"mail,x' -c email=null "$BATS_TEST_TMPDIR/in.copy"
+	assert_output --partial "--schema: name 2 is followed by more than a comma"
+}
+
 @test "the same value hashes the same in every column; --domain separates" {
 	printf 'a,b\nv,v\n' > "$BATS_TEST_TMPDIR/in.csv"
 	run -0 anon-hash -c a -c b --key-file "$KEY" "$BATS_TEST_TMPDIR/in.csv"
