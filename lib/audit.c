@@ -23,10 +23,31 @@ void anon_audit_open(struct anon_run *run)
 		anon_die(EX_IOERR, "%s: %s", run->cfg.audit_path, strerror(errno));
 }
 
-static json_t *column_record(const struct anon_column *c)
+/* Where a -c column went: one {table, number, header} per table it was selected in, in the
+ * order the tables started. The header is null unless it looks like a name: a header read
+ * from the input may be data. */
+static json_t *column_resolved(const struct anon_run *run, const struct anon_column *c)
+{
+	json_t *a = json_array();
+	/* run->tables is newest first: each entry goes in front of the ones after it */
+	for (const struct anon_tablesel *t = run->tables; t; t = t->next)
+		for (size_t i = 0; i < t->nsel; i++) {
+			if (t->sel[i].col != c)
+				continue;
+			size_t idx = (size_t)t->sel[i].index;
+			const char *h = idx < t->nnames ? anon_name_printable(t->names[idx]) : NULL;
+			json_array_insert_new(a, 0, json_pack("{s:s?, s:I, s:s?}", "table", t->name,
+							      "number", (json_int_t)idx + 1,
+							      "header", h));
+		}
+	return a;
+}
+
+static json_t *column_record(const struct anon_run *run, const struct anon_column *c)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "name", json_string(c->spec));
+	json_object_set_new(o, "resolved", column_resolved(run, c));
 	json_object_set_new(o, "rule", c->rule ? json_string(c->rule) : json_null());
 	/* shared, not copied: finish() may still add its figures to the params */
 	json_object_set_new(o, "params", c->params ? json_incref(c->params) : json_object());
@@ -58,7 +79,7 @@ json_t *anon_audit_record(struct anon_run *run)
 	json_t *cols = json_array();
 	uint64_t nulls = 0;
 	for (size_t i = 0; i < run->ncols; i++) {
-		json_array_append_new(cols, column_record(&run->cols[i]));
+		json_array_append_new(cols, column_record(run, &run->cols[i]));
 		nulls += run->cols[i].nulls;
 	}
 	json_object_set_new(rec, "columns", cols);

@@ -266,6 +266,23 @@ setup() {
 	EOF
 }
 
+@test "the audit record says where each -c went: table, column number, a header that is a name" {
+	audit="$BATS_TEST_TMPDIR/audit.jsonl"
+	run -0 bash -c "anon-hash -c 2 --key-file '$KEY' --audit '$audit' < '$DATA/csv-basic.in' >/dev/null"
+	run -0 jq -c '.columns[0].resolved' "$audit"
+	assert_output '[{"header":"email","number":2,"table":null}]'
+	rm "$audit"
+	# a header that reads as data (an address) is not copied into the record
+	run -0 bash -c "printf 'id,zoe@example.com\n1,x\n' | anon-hash -c 2 --key-file '$KEY' --audit '$audit' >/dev/null"
+	run -0 jq -c '.columns[0].resolved' "$audit"
+	assert_output '[{"header":null,"number":2,"table":null}]'
+	rm "$audit"
+	run -0 bash -c "anon-hash -f pgdump -c email -c 'first name' --key-file '$KEY' --audit '$audit' < '$DATA/pgdump-basic.in' >/dev/null"
+	run -0 jq -c '.columns[] | [.name, .resolved]' "$audit"
+	assert_line -n 0 '["email",[{"header":"email","number":2,"table":"public.users"}]]'
+	assert_line -n 1 '["first name",[{"header":"first name","number":1,"table":"public.Weird Name"}]]'
+}
+
 @test "every stage of a pipeline appends to one audit file under one run id" {
 	audit="$BATS_TEST_TMPDIR/audit.jsonl"
 	export ANON_RUN_ID=run-42 ANON_AUDIT="$audit"
