@@ -368,6 +368,12 @@ void report_html(const json_t *m, struct anon_buf *b)
 			}
 			P("<td>%lld ", (long long)report_int(y, "stage"));
 			esc(b, report_str(y, "tool"));
+			const char *as = report_str(y, "selected_as");
+			if (as && report_str(x, "column") && strcmp(as, report_str(x, "column")) != 0) {
+				P(" as <code>");
+				esc(b, as);
+				P("</code>");
+			}
 			P("</td><td><code>");
 			val(b, json_object_get(y, "rule"));
 			P("</code></td><td><code>");

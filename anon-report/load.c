@@ -29,6 +29,20 @@ const char *report_str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+const char *report_col_name(const json_t *c)
+{
+	const json_t *res = json_object_get(c, "resolved"), *x;
+	const char *h = NULL;
+	size_t i;
+	json_array_foreach(res, i, x) {
+		const char *hx = report_str(x, "header");
+		if (!hx || (h && strcmp(h, hx) != 0))
+			return report_str(c, "name"); /* unnamed, or two names: the -c says it */
+		h = hx;
+	}
+	return h ? h : report_str(c, "name");
+}
+
 json_int_t report_int(const json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);

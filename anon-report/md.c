@@ -214,9 +214,14 @@ static void lineage(struct anon_buf *b, const json_t *m)
 		if (!json_array_size(json_object_get(x, "steps")))
 			P("- untouched: no stage selected it\n");
 		json_array_foreach(json_object_get(x, "steps"), q, s) {
-			P("- stage %lld, %s%s: rule ", (long long)report_int(s, "stage"),
-			  report_str(s, "tool"),
+			P("- stage %lld, %s%s", (long long)report_int(s, "stage"), report_str(s, "tool"),
 			  json_is_true(json_object_get(s, "after_release")) ? " (after the release)" : "");
+			const char *as = report_str(s, "selected_as");
+			if (as && report_str(x, "column") && strcmp(as, report_str(x, "column")) != 0) {
+				P(" as ");
+				code(b, as, false);
+			}
+			P(": rule ");
 			code(b, report_str(s, "rule") ? report_str(s, "rule") : "(default)", false);
 			P("; %s\n  - parameters: ", report_str(s, "treatment"));
 			params(b, json_object_get(s, "params"));

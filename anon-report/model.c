@@ -334,6 +334,9 @@ static void add_step(struct colent *ce, const struct stage *s, const json_t *c, 
 	json_t *step = json_object();
 	json_object_set_new(step, "stage", json_integer(s->index));
 	json_object_set(step, "tool", json_object_get(j, "tool"));
+	/* the -c that selected it, which may be a number or table.column */
+	json_object_set_new(step, "selected_as", report_str(c, "name") ?
+			    json_string(report_str(c, "name")) : json_null());
 	json_object_set_new(step, "rule", json_deep_copy(json_object_get(c, "rule")));
 	if (!json_object_get(step, "rule"))
 		json_object_set_new(step, "rule", json_null());
@@ -424,7 +427,8 @@ static json_t *budget(const struct stage *st, size_t n, struct cols *cs, json_t 
 				continue;
 			any = true;
 			json_t *e = json_object();
-			json_object_set(e, "column", json_object_get(c, "name"));
+			json_object_set_new(e, "column", report_col_name(c) ?
+						 json_string(report_col_name(c)) : json_null());
 			json_object_set_new(e, "stage", json_integer(st[i].index));
 			json_object_set_new(e, "mechanism", mech ? json_string(mech) : json_null());
 			json_object_set(e, "epsilon", json_object_get(p, "epsilon"));
@@ -452,7 +456,7 @@ static json_t *budget(const struct stage *st, size_t n, struct cols *cs, json_t 
 				size_t q;
 				json_t *c;
 				json_array_foreach(json_object_get(j, "columns"), q, c)
-					if (is(report_str(c, "name"), cs->v[i].name) &&
+					if (is(report_col_name(c), cs->v[i].name) &&
 					    report_has_num(json_object_get(c, "params"), "epsilon")) {
 						other += report_num(json_object_get(c, "params"), "epsilon");
 						json_array_append_new(runs, json_string(report_str(j, "run_id")));
@@ -657,8 +661,8 @@ json_t *report_build(const struct report_input *in, const char *run_id, json_t *
 		if (is(report_str(ord[s].j, "tool"), "anon-validate"))
 			continue;
 		json_array_foreach(json_object_get(ord[s].j, "columns"), i, x)
-			if (report_str(x, "name"))
-				add_step(col_get(&cs, report_str(x, "name")), &ord[s], x, flags);
+			if (report_col_name(x))
+				add_step(col_get(&cs, report_col_name(x)), &ord[s], x, flags);
 	}
 	/* validation, and the columns only a verdict names */
 	json_t *validation = json_array();

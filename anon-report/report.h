@@ -84,6 +84,10 @@ const char *report_str(const json_t *o, const char *key);   /* NULL unless a str
 json_int_t report_int(const json_t *o, const char *key);    /* 0 unless a number */
 bool report_has_num(const json_t *o, const char *key);
 double report_num(const json_t *o, const char *key);        /* 0 unless a number */
+/* The column a stage's column entry is reported under: the header its record resolved it to
+ * ("resolved": every table it went to, one name, a name-like header), so -c 2 and -c email of
+ * one column are one column of the lineage; else the -c as given ("name"). NULL if neither. */
+const char *report_col_name(const json_t *c);
 /* A number as the report prints it: integers without a point, others with up to 6
  * significant digits ("1", "0.5", "9.99962e-07"). */
 void report_fmt_num(char *out, size_t n, double v);

@@ -74,6 +74,20 @@ R="$DATA/report"
 	assert_line "email keyed-irreversible"
 }
 
+@test "a column selected by number in one stage and by name in the next is one column" {
+	export ANON_KEY_FILE=$(test_key) ANON_AUDIT="$BATS_TEST_TMPDIR/a.jsonl" ANON_RUN_ID=bynumber
+	anon-mask -c 3=last:4 "$TOP/demo/sample.csv" | anon-hash -c email=email -c phone > /dev/null
+	run -0 bash -c "anon-report --format json '$ANON_AUDIT' | jq -r '.lineage[] | \"\(.column) \([.steps[].selected_as] | join(\" \"))\"'"
+	assert_line "phone 3 phone"
+	assert_line "email email"
+	refute_line --regexp "^3 "
+	run -0 bash -c "anon-report --format json '$ANON_AUDIT' | jq '.lineage | length'"
+	assert_output 2
+	run -0 --separate-stderr anon-report "$ANON_AUDIT"
+	assert_output --partial '- stage 1, anon-mask as `3`: rule `last:4`'
+	assert_output --partial '- stage 2, anon-hash: rule'
+}
+
 @test "a run with a failed stage says so, and where it stopped" {
 	export ANON_KEY_FILE=$(test_key) ANON_AUDIT="$BATS_TEST_TMPDIR/a.jsonl" ANON_RUN_ID=failed
 	printf 'id,card\n1,4111111111111111\n2,12\n3,4000056655665556\n' > "$BATS_TEST_TMPDIR/in.csv"
