@@ -407,7 +407,11 @@ write_quotes_csv() {
 	assert_output 0
 	run -0 grep -cE '^ALTER TABLE ONLY public.events(_2024)? ATTACH PARTITION' "$T/dump.sql"
 	assert_output 5
-	anon-hash -f pgdump -c public.events.email < "$T/dump.sql" > "$T/out.sql"
+	anon-hash -f pgdump -c public.events.email --audit "$T/audit.jsonl" < "$T/dump.sql" > "$T/out.sql"
+	# the audit record names every partition the spec reached, and not the other table
+	run -0 jq -r '.columns[0].resolved[] | "\(.table) \(.number) \(.header)"' "$T/audit.jsonl"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | sort | tr '\n' ' ')" \
+	    "public.events_2023 3 email public.events_2024_odd 3 email public.events_2024_rest 3 email public.events_old 3 email "
 	fresh_db part_r
 	load_psql -d part_r -f "$T/out.sql" > /dev/null
 	# every partition, the sub-partitions of events_2024 included, holds hashed values only
