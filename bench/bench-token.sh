@@ -17,6 +17,7 @@ if [ -x bin/anon-token ]; then
 	# token_floor MODE COL: best of $BENCH_RUNS, printed with that bound and how near the
 	# last measure came to it.
 	token_floor() {
+		[ -x "$BENCH_CRYPTO_FLOOR" ] || return 0 # no build/opt: no floor
 		_f_best=''
 		_f_i=0
 		while [ "$_f_i" -lt "$BENCH_RUNS" ]; do

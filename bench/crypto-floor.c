@@ -2,29 +2,22 @@
  * every value of column COL (0 first) of a CSV file (bench/bench-token.sh gives it the
  * workload). It is the floor under a token: no tool can make a token in less time than these
  * calls take, so the time of the passthrough plus this one bounds what a mode can reach on
- * the machine.
+ * the machine. It links anon-token's own crypto.o, so it times the tool's calls, not a copy:
  *
- *   crypto-floor hmac CSV COL  HMAC-SHA256 through EVP_MAC, init from the keyed state, one
- *                            update of "context, 0 byte, value", final: as tok_keyed_start in
- *                            anon-token/crypto.c, with the default (empty) context
- *   crypto-floor siv CSV COL   AES-256-SIV seal through EVP, no associated data (the default
- *                            context): a value shorter than 16 bytes from a copy of the keyed
- *                            template, a longer one in a context reused in OpenSSL's speed
- *                            mode, each with its tag read back: as siv_run in
- *                            anon-token/crypto.c
+ *   crypto-floor hmac CSV COL  tok_keyed_start: HMAC-SHA256 of "context, 0 byte, value"
+ *                              (the default, empty context), as a keyed token begins
+ *   crypto-floor siv CSV COL   tok_siv_seal with AES-256-SIV and no associated data (the
+ *                              default context), as a siv token is made
  *
  * Prints one line: the mode, the number of values, seconds, and nanoseconds a value. The
- * calls are kept in step with anon-token/crypto.c by hand; the file is read and its column
- * found before the clock starts. */
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <stdbool.h>
+ * file is read and its column found before the clock starts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define TAG 16
+#include "token.h"
+
 
 static double now(void)
 {
@@ -41,7 +34,7 @@ static void die(const char *what)
 
 struct lines {
 	char *buf;
-	size_t *off, *len, n;
+	size_t *off, *len, n, max; /* max: the longest value */
 };
 
 /* Column col (0 first) of every record of a CSV file after its header (RFC 4180: a quoted
@@ -92,6 +85,8 @@ static struct lines load(const char *path, size_t col)
 			}
 			l.off[l.n] = start;
 			l.len[l.n++] = w - start;
+			if (w - start > l.max)
+				l.max = w - start;
 		}
 		if (i < size && l.buf[i] == ',') {
 			field++;
@@ -113,75 +108,40 @@ static const unsigned char key[64] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
 
 static double run_hmac(const struct lines *l)
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM p[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
-			   OSSL_PARAM_construct_end() };
-	if (!ctx || !EVP_MAC_init(ctx, key, 32, p))
+	EVP_MAC_CTX *mac = tok_hmac_template(key, 32);
+	if (!mac)
 		die("HMAC set-up failed");
-	unsigned char buf[256] = { 0 }, out[32], sum = 0; /* buf[0]: the empty context's 0 */
-	size_t cl = 1, outl;
+	struct tok_keyed_stream k;
+	unsigned char sum = 0;
 	double t = now();
 	for (size_t i = 0; i < l->n; i++) {
-		size_t n = l->len[i] < sizeof buf - cl ? l->len[i] : sizeof buf - cl;
-		memcpy(buf + cl, l->buf + l->off[i], n);
-		if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, buf, cl + n) ||
-		    !EVP_MAC_final(ctx, out, &outl, sizeof out))
-			die("HMAC failed");
-		sum ^= out[0];
+		tok_keyed_start(&k, mac, "", (const unsigned char *)l->buf + l->off[i], l->len[i]);
+		sum ^= k.first[0];
 	}
 	t = now() - t;
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
+	EVP_MAC_CTX_free(mac);
 	sink = sum;
 	return t;
 }
 
-static bool seal(EVP_CIPHER_CTX *c, const void *ad, size_t adlen, const unsigned char *in,
-		 size_t n, unsigned char *out)
-{
-	int l, f;
-	if (adlen && !EVP_EncryptUpdate(c, NULL, &l, ad, (int)adlen))
-		return false;
-	if (!EVP_EncryptUpdate(c, out + TAG, &l, in, (int)n) ||
-	    !EVP_EncryptFinal_ex(c, out + TAG + l, &f))
-		return false;
-	OSSL_PARAM p[] = { OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out, TAG),
-			   OSSL_PARAM_construct_end() };
-	return EVP_CIPHER_CTX_get_params(c, p) == 1;
-}
-
 static double run_siv(const struct lines *l)
 {
-	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
-	EVP_CIPHER_CTX *tmpl = EVP_CIPHER_CTX_new(), *work = EVP_CIPHER_CTX_new();
-	if (!c || !tmpl || !work || !EVP_EncryptInit_ex2(tmpl, c, key, NULL, NULL))
+	EVP_CIPHER_CTX *tmpl = tok_siv_template("AES-256-SIV", key, true, NULL, 0);
+	EVP_CIPHER_CTX *work = tmpl ? tok_siv_dup(tmpl) : NULL;
+	unsigned char *out = malloc(l->max + TOK_TAG_LEN), sum = 0;
+	if (!work || !out)
 		die("SIV set-up failed");
-	unsigned char out[4096 + TAG], sum = 0;
-	unsigned int one = 1;
-	OSSL_PARAM speed[] = { OSSL_PARAM_construct_uint(OSSL_CIPHER_PARAM_SPEED, &one),
-			       OSSL_PARAM_construct_end() };
-	int reusable = 0;
 	double t = now();
 	for (size_t i = 0; i < l->n; i++) {
-		const unsigned char *v = (const unsigned char *)l->buf + l->off[i];
-		size_t n = l->len[i] < 4096 ? l->len[i] : 4096;
-		if (n >= 16 && reusable) {
-			if (!seal(work, NULL, 0, v, n, out))
-				die("SIV seal failed");
-		} else {
-			if (!EVP_CIPHER_CTX_copy(work, tmpl))
-				die("SIV copy failed");
-			reusable = n >= 16 && EVP_CIPHER_CTX_set_params(work, speed) == 1;
-			if (!seal(work, NULL, 0, v, n, out))
-				die("SIV seal failed");
-		}
+		if (!tok_siv_seal(work, tmpl, NULL, 0, (const unsigned char *)l->buf + l->off[i],
+				  l->len[i], out))
+			die("SIV seal failed");
 		sum ^= out[0];
 	}
 	t = now() - t;
 	EVP_CIPHER_CTX_free(work);
 	EVP_CIPHER_CTX_free(tmpl);
-	EVP_CIPHER_free(c);
+	free(out);
 	sink = sum;
 	return t;
 }

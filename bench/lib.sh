@@ -55,8 +55,21 @@ bench_build() {
 	_bench_cc "$BENCH_RSS" bench/rss.c &&
 	_bench_cc "$BENCH_LIBCSV" bench/libcsv-ref.c \
 	    "$(pkg-config --libs libcsv 2>/dev/null || echo -lcsv)" &&
-	_bench_cc "$BENCH_CRYPTO_FLOOR" bench/crypto-floor.c \
-	    "$(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
+	_bench_floor
+}
+
+# crypto-floor links anon-token's own crypto.o (and the lib it calls), from make's build/opt:
+# rebuilt when either is newer than it. Without a build it is left out, and so are the floors.
+_bench_floor() {
+	_f_obj=build/opt/anon-token/crypto.o
+	[ -f "$_f_obj" ] && [ -f build/opt/libanon.a ] || return 0
+	_bench_fresh "$BENCH_CRYPTO_FLOOR" bench/crypto-floor.c &&
+	    _bench_fresh "$BENCH_CRYPTO_FLOOR" "$_f_obj" && return 0
+	echo "cc -O2 -o $BENCH_CRYPTO_FLOOR bench/crypto-floor.c $_f_obj build/opt/libanon.a" >&2
+	# shellcheck disable=SC2046,SC2086 # pkg-config's words are separate arguments
+	${CC:-cc} $_bench_cflags -Ilib -Ianon-token $(pkg-config --cflags openssl jansson) \
+	    -o "$BENCH_CRYPTO_FLOOR" bench/crypto-floor.c "$_f_obj" build/opt/libanon.a \
+	    $(pkg-config --libs openssl libpcre2-8 jansson sqlite3 libpq) -lm -pthread
 }
 
 # _bench_gen FILE ARGS: write FILE with gen unless it exists and is newer than gen itself.
