@@ -368,8 +368,8 @@ void report_html(const json_t *m, struct anon_buf *b)
 			}
 			P("<td>%lld ", (long long)report_int(y, "stage"));
 			esc(b, report_str(y, "tool"));
-			const char *as = report_str(y, "selected_as");
-			if (as && report_str(x, "column") && strcmp(as, report_str(x, "column")) != 0) {
+			const char *as = report_step_alias(x, y);
+			if (as) {
 				P(" as <code>");
 				esc(b, as);
 				P("</code>");

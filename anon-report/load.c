@@ -43,6 +43,12 @@ const char *report_col_name(const json_t *c)
 	return h ? h : report_str(c, "name");
 }
 
+const char *report_step_alias(const json_t *col, const json_t *step)
+{
+	const char *as = report_str(step, "selected_as"), *name = report_str(col, "column");
+	return as && name && strcmp(as, name) != 0 ? as : NULL;
+}
+
 json_int_t report_int(const json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);

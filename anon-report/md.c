@@ -216,8 +216,8 @@ static void lineage(struct anon_buf *b, const json_t *m)
 		json_array_foreach(json_object_get(x, "steps"), q, s) {
 			P("- stage %lld, %s%s", (long long)report_int(s, "stage"), report_str(s, "tool"),
 			  json_is_true(json_object_get(s, "after_release")) ? " (after the release)" : "");
-			const char *as = report_str(s, "selected_as");
-			if (as && report_str(x, "column") && strcmp(as, report_str(x, "column")) != 0) {
+			const char *as = report_step_alias(x, s);
+			if (as) {
 				P(" as ");
 				code(b, as, false);
 			}

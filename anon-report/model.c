@@ -427,8 +427,8 @@ static json_t *budget(const struct stage *st, size_t n, struct cols *cs, json_t 
 				continue;
 			any = true;
 			json_t *e = json_object();
-			json_object_set_new(e, "column", report_col_name(c) ?
-						 json_string(report_col_name(c)) : json_null());
+			const char *name = report_col_name(c);
+			json_object_set_new(e, "column", name ? json_string(name) : json_null());
 			json_object_set_new(e, "stage", json_integer(st[i].index));
 			json_object_set_new(e, "mechanism", mech ? json_string(mech) : json_null());
 			json_object_set(e, "epsilon", json_object_get(p, "epsilon"));

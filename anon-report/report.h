@@ -88,6 +88,9 @@ double report_num(const json_t *o, const char *key);        /* 0 unless a number
  * ("resolved": every table it went to, one name, a name-like header), so -c 2 and -c email of
  * one column are one column of the lineage; else the -c as given ("name"). NULL if neither. */
 const char *report_col_name(const json_t *c);
+/* How a lineage step's stage selected column col, when that differs from the column's name
+ * (-c 3 for phone); else NULL, and the renderers say nothing of it. */
+const char *report_step_alias(const json_t *col, const json_t *step);
 /* A number as the report prints it: integers without a point, others with up to 6
  * significant digits ("1", "0.5", "9.99962e-07"). */
 void report_fmt_num(char *out, size_t n, double v);

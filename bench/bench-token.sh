@@ -22,8 +22,13 @@ if [ -x bin/anon-token ]; then
 		_f_i=0
 		while [ "$_f_i" -lt "$BENCH_RUNS" ]; do
 			# shellcheck disable=SC2034 # the mode and count are read, not used
-			read -r _f_mode _f_n _f_t _f_ns <<EOF_FLOOR || return 1
-$("$BENCH_CRYPTO_FLOOR" "$1" "$BENCH_CSV" "$2")
+			if ! _f_out=$("$BENCH_CRYPTO_FLOOR" "$1" "$BENCH_CSV" "$2"); then
+				echo "    FAILED: crypto-floor $1 $2"
+				bench_failed=$((bench_failed + 1))
+				return 1
+			fi
+			read -r _f_mode _f_n _f_t _f_ns <<EOF_FLOOR
+$_f_out
 EOF_FLOOR
 			_f_best=$(awk -v a="$_f_best" -v b="$_f_t" 'BEGIN { print (a == "" || b < a) ? b : a }')
 			_f_i=$((_f_i + 1))
